@@ -1,0 +1,380 @@
+"""`run()` and `stream()`: dependency-driven execution of a plan on an executor."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from flowlite.errors import (
+    InvalidArgumentError,
+    MissingInputError,
+    OverwriteError,
+    RunFailed,
+)
+from flowlite.plan import Plan, plan
+from flowlite.registry import Registry
+from flowlite.state import State, _check_key
+from flowlite.task import Task
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
+
+__all__ = ["default_max_workers", "run", "stream"]
+
+logger = logging.getLogger("flowlite")
+
+AnyTask = Task[..., Any]
+
+
+def default_max_workers() -> int:
+    """Return the default thread count: `min(32, os.cpu_count() + 4)`.
+
+    This is `ThreadPoolExecutor`'s own default, which suits tasks that wait
+    on files and networks as well as short CPU-bound ones.
+    """
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def run(
+    registry_or_plan: Plan | Registry | Iterable[AnyTask],
+    initial_state: Mapping[str, Any],
+    *,
+    max_workers: int | None = None,
+    executor: Executor | None = None,
+    targets: Collection[str] | None = None,
+    keep_going: bool = False,
+) -> State:
+    """Run every task of the plan and return the final state.
+
+    A task starts as soon as its inputs exist. Without `executor`, tasks run
+    on a thread pool of `max_workers` threads (default
+    `default_max_workers()`); a lone ready task runs in the calling thread
+    while no other task is running, and `max_workers=1` runs everything in
+    the calling thread. `executor` takes any `concurrent.futures.Executor`,
+    which then runs every task and is not shut down.
+
+    A task's exception reaches the caller unchanged, with a note naming the
+    task; no task starts after it and `run()` waits for the running ones.
+    With `keep_going=True`, every task that does not depend on a failed one
+    still runs, and `RunFailed` reports all failures at the end.
+    """
+    execution = _Execution(registry_or_plan, initial_state, max_workers, executor, targets, keep_going)
+    for _ in execution.steps(report_stages=False):
+        pass
+    return execution.finish()
+
+
+def stream(
+    registry_or_plan: Plan | Registry | Iterable[AnyTask],
+    initial_state: Mapping[str, Any],
+    *,
+    max_workers: int | None = None,
+    executor: Executor | None = None,
+    targets: Collection[str] | None = None,
+    keep_going: bool = False,
+) -> Iterator[State]:
+    """Run like `run()`, yielding the state after each stage of the plan.
+
+    The k-th state holds the initial state and the outputs of stages 0 to k,
+    also when later tasks have already finished. No new task starts while
+    the consumer holds a yielded state; closing the generator early stops
+    the run and waits for the tasks that are running. After a failure the
+    states of the completed stages have been yielded and the failure is
+    raised as in `run()`.
+    """
+    execution = _Execution(registry_or_plan, initial_state, max_workers, executor, targets, keep_going)
+    current = State(execution.values)
+    stages = execution.plan.stages
+    for index in execution.steps(report_stages=True):
+        produced = {key: execution.values[key] for item in stages[index] for key in item.outputs}
+        current = current.with_values(produced)
+        yield current
+    execution.finish()
+
+
+class _Cancelled(Exception):
+    """Raised by a queued thread-pool call that finds the run already failed."""
+
+
+def _call_guarded(
+    abort: threading.Event, keep_going: bool, item: AnyTask, args: list[Any], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    # Thread pools share memory with the scheduler, so a queued call checks
+    # the run's abort flag and never starts after a failure, even one the
+    # scheduler has not seen yet.
+    if abort.is_set():
+        raise _Cancelled
+    try:
+        return item._invoke(args, kwargs)
+    except Exception:
+        if not keep_going:
+            abort.set()
+        raise
+    except BaseException:
+        abort.set()
+        raise
+
+
+def _call(item: AnyTask, args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    # Module-level so that process pools can pickle it by reference.
+    return item._invoke(args, kwargs)
+
+
+class _Execution:
+    """The mutable state of one run of a plan; used by one thread only."""
+
+    def __init__(
+        self,
+        source: Plan | Registry | Iterable[AnyTask],
+        initial_state: Mapping[str, Any],
+        max_workers: int | None,
+        executor: Executor | None,
+        targets: Collection[str] | None,
+        keep_going: bool,
+    ) -> None:
+        if not isinstance(initial_state, Mapping):
+            msg = f"initial_state must be a mapping of keys to values, got {type(initial_state).__name__}"
+            raise InvalidArgumentError(msg)
+        self.values: dict[str, Any] = dict(initial_state)
+        for key in self.values:
+            _check_key(key)
+
+        self.plan = _resolve_plan(source, self.values, targets)
+        _check_initial_state(self.plan, self.values)
+        self.keep_going = keep_going
+        self.failures: dict[int, BaseException] = {}
+        self.finished: set[int] = set()
+        self._configure_executor(max_workers, executor)
+
+    def _configure_executor(self, max_workers: int | None, executor: Executor | None) -> None:
+        from concurrent.futures import Executor, ThreadPoolExecutor
+
+        if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
+            msg = f"max_workers must be a positive int, got {max_workers!r}"
+            raise InvalidArgumentError(msg)
+        if executor is not None and max_workers is not None:
+            msg = "max_workers sizes flowlite's own thread pool; with executor=..., size that executor instead"
+            raise InvalidArgumentError(msg)
+        if executor is not None and not isinstance(executor, Executor):
+            msg = (
+                f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}; "
+                "for a Dask client pass client.get_executor()"
+            )
+            raise InvalidArgumentError(msg)
+
+        self.executor = executor
+        self.owns_executor = executor is None
+        self.max_workers = max_workers or default_max_workers()
+        # Calls may run in the scheduling thread only on flowlite's own pool:
+        # a caller's executor decides where every task runs.
+        self.inline = executor is None
+        self.guarded = executor is None or isinstance(executor, ThreadPoolExecutor)
+        self.abort = threading.Event()
+
+    def _executor(self) -> Executor:
+        if self.executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="flowlite-worker")
+        return self.executor
+
+    def steps(self, *, report_stages: bool) -> Iterator[int]:
+        """Run the plan; with `report_stages`, yield each stage index once it completes."""
+        tasks = self.plan._tasks
+        dependents = self.plan._dependents
+        stage_of = self.plan._stage_of
+        values = self.values
+        counts = list(self.plan._dependency_counts)
+        ready = deque(index for index, count in enumerate(counts) if count == 0)
+        stage_left = [len(stage) for stage in self.plan._stages]
+        next_stage = 0
+        done: queue.SimpleQueue[Future[tuple[Any, ...]]] = queue.SimpleQueue()
+        running: dict[Future[tuple[Any, ...]], int] = {}
+        sequential = self.inline and self.max_workers == 1
+        completed = True
+
+        try:
+            while True:
+                # Start what is ready, unless a failure stopped the run.
+                outcome: list[tuple[int, tuple[Any, ...] | None, BaseException | None]] = []
+                if self.abort.is_set():
+                    ready.clear()
+                elif ready and not running and (sequential or (len(ready) == 1 and self.inline)):
+                    index = ready.popleft()
+                    try:
+                        outcome.append((index, tasks[index]._invoke(*tasks[index]._arguments(values)), None))
+                    except Exception as error:
+                        outcome.append((index, None, error))
+                else:
+                    while ready:
+                        index = ready.popleft()
+                        future = self._submit(tasks[index], values)
+                        running[future] = index
+                        future.add_done_callback(done.put)
+
+                if not outcome:
+                    if not running:
+                        break
+                    outcome.extend(self._collect(done, running))
+
+                for index, result, failure in outcome:
+                    if failure is not None:
+                        self._fail(index, failure, running)
+                        continue
+                    assert result is not None
+                    for key, value in zip(tasks[index].outputs, result):
+                        values[key] = value
+                    self.finished.add(index)
+                    for dependent in dependents[index]:
+                        counts[dependent] -= 1
+                        if counts[dependent] == 0:
+                            ready.append(dependent)
+                    if report_stages:
+                        stage_left[stage_of[index]] -= 1
+
+                while report_stages and next_stage < len(stage_left) and stage_left[next_stage] == 0:
+                    completed = False
+                    yield next_stage
+                    completed = True
+                    next_stage += 1
+        except BaseException:
+            # An interrupt in the scheduling thread: start nothing more and
+            # return without waiting for tasks that are still running.
+            self.abort.set()
+            for future in running:
+                future.cancel()
+            self._shutdown(wait=False)
+            raise
+        finally:
+            if not completed:
+                # The stream's consumer closed the generator at a yield.
+                self.abort.set()
+                for future in running:
+                    future.cancel()
+                while running:
+                    self._collect(done, running)
+                self._shutdown(wait=True)
+        self._shutdown(wait=True)
+
+    def _submit(self, item: AnyTask, values: dict[str, Any]) -> Future[tuple[Any, ...]]:
+        args, kwargs = item._arguments(values)
+        if self.guarded:
+            return self._executor().submit(_call_guarded, self.abort, self.keep_going, item, args, kwargs)
+        return self._executor().submit(_call, item, args, kwargs)
+
+    def _collect(
+        self,
+        done: queue.SimpleQueue[Future[tuple[Any, ...]]],
+        running: dict[Future[tuple[Any, ...]], int],
+    ) -> list[tuple[int, tuple[Any, ...] | None, BaseException | None]]:
+        # Wait for one future to finish, then take every other finished one.
+        finished = [done.get()]
+        while True:
+            try:
+                finished.append(done.get_nowait())
+            except queue.Empty:
+                break
+
+        outcome: list[tuple[int, tuple[Any, ...] | None, BaseException | None]] = []
+        for future in finished:
+            index = running.pop(future)
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if isinstance(error, _Cancelled):
+                continue
+            outcome.append((index, None if error is not None else future.result(), error))
+        return outcome
+
+    def _fail(self, index: int, error: BaseException, running: dict[Future[tuple[Any, ...]], int]) -> None:
+        name = self.plan._tasks[index].name
+        error.add_note(f"flowlite: raised by task {name!r}")
+        self.failures[index] = error
+        if self.keep_going and isinstance(error, Exception):
+            return
+        self.abort.set()
+        for future in running:
+            future.cancel()
+
+    def _shutdown(self, *, wait: bool) -> None:
+        if self.owns_executor and self.executor is not None:
+            self.executor.shutdown(wait=wait, cancel_futures=True)
+            self.executor = None
+
+    def finish(self) -> State:
+        """Return the final state, or raise the run's failures."""
+        if not self.failures:
+            return State._from_owned(self.values)
+
+        errors = list(self.failures.values())
+        if not self.keep_going or not all(isinstance(error, Exception) for error in errors):
+            first = next(e for e in errors if not isinstance(e, Exception)) if not all(
+                isinstance(e, Exception) for e in errors
+            ) else errors[0]
+            for index, other in self.failures.items():
+                if other is not first:
+                    name = self.plan._tasks[index].name
+                    first.add_note(f"flowlite: task {name!r} also failed: {other!r}")
+            try:
+                raise first
+            finally:
+                del first, errors
+
+        tasks = self.plan._tasks
+        failures = {tasks[index].name: error for index, error in self.failures.items()}
+        skipped = [item.name for index, item in enumerate(tasks) if index not in self.finished and index not in self.failures]
+        names = ", ".join(map(repr, failures))
+        message = f"{len(failures)} task(s) failed: {names}; {len(skipped)} task(s) skipped"
+        raise RunFailed(
+            message,
+            [error for error in errors if isinstance(error, Exception)],
+            state=State._from_owned(self.values),
+            failures={name: error for name, error in failures.items() if isinstance(error, Exception)},
+            skipped=skipped,
+        )
+
+
+def _resolve_plan(
+    source: Plan | Registry | Iterable[AnyTask], values: dict[str, Any], targets: Collection[str] | None
+) -> Plan:
+    if isinstance(source, Plan):
+        if targets is None:
+            return source
+        available = source.available if source.available is not None else frozenset()
+        return plan(source._registered, available=available | set(values), targets=targets)
+    if isinstance(source, (str, bytes, Mapping)) or not isinstance(source, Iterable):
+        msg = f"run() needs a Plan, a Registry or an iterable of tasks, got {type(source).__name__}"
+        raise InvalidArgumentError(msg)
+    return plan(source, available=values.keys(), targets=targets)
+
+
+def _check_initial_state(prepared: Plan, values: dict[str, Any]) -> None:
+    for key in prepared.external_inputs:
+        if key not in values:
+            consumer = prepared.consumers_of(key)[0]
+            import difflib
+
+            suggestions = difflib.get_close_matches(key, list(values), n=3)
+            hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
+            msg = (
+                f"task {consumer.name!r} needs key {key!r}, which no task produces and the "
+                f"initial state does not provide.{hint} Add it to the initial state"
+            )
+            raise MissingInputError(msg, task=consumer.name, key=key, suggestions=suggestions)
+
+    for key in values:
+        producer = prepared.producer_of(key)
+        if producer is not None:
+            msg = (
+                f"the initial state provides {key!r}, which task {producer.name!r} of the plan "
+                "would overwrite; build the plan with available=... to skip that task, or "
+                "remove the key from the initial state"
+            )
+            raise OverwriteError(msg, task=producer.name, keys=[key])
+
+

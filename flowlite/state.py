@@ -1,0 +1,158 @@
+"""`State`: the immutable mapping from keys to values that a run reads and extends."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from typing_extensions import final
+
+from flowlite.errors import InvalidKeyError
+
+__all__ = ["State"]
+
+
+def _check_key(key: object) -> None:
+    if not isinstance(key, str) or not key:
+        msg = (
+            f"state keys must be non-empty str, got {key!r} ({type(key).__name__}); "
+            "name each value with a string"
+        )
+        raise InvalidKeyError(msg, key=key)
+
+
+@final
+class _Log:
+    """An append-only dict shared by a line of states.
+
+    Each state sees the first `size` entries. A state whose `size` equals
+    the log's length is the tip, and extending the tip with new keys appends
+    to the log instead of copying it.
+    """
+
+    __slots__ = ("entries", "lock")
+
+    def __init__(self, entries: dict[str, Any]) -> None:
+        self.entries = entries
+        self.lock = threading.Lock()
+
+
+@final
+class State(Mapping[str, Any]):
+    """An immutable `Mapping[str, object]`.
+
+    Item assignment and deletion raise `TypeError`; `with_values()` and `|`
+    return a new state. Adding new keys to the newest state of a line costs
+    time proportional to the new keys, because the states share one
+    append-only log. Overwriting a key, or extending an older state after a
+    newer one was made from it, copies the entries.
+    """
+
+    __slots__ = ("_log", "_size", "_positions")
+
+    _log: _Log
+    _size: int
+    # Position of each key in the log; shared with the log, read with `_size`.
+    _positions: dict[str, int]
+
+    def __init__(self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **values: Any) -> None:
+        entries = dict(mapping)
+        entries.update(values)
+        for key in entries:
+            _check_key(key)
+        self._attach(_Log(entries), dict(zip(entries, itertools.count())), len(entries))
+
+    def _attach(self, log: _Log, positions: dict[str, int], size: int) -> None:
+        object.__setattr__(self, "_log", log)
+        object.__setattr__(self, "_positions", positions)
+        object.__setattr__(self, "_size", size)
+
+    @classmethod
+    def _from_owned(cls, entries: dict[str, Any]) -> State:
+        # Wrap a dict that nobody else holds, without copying or checking keys.
+        state = cls.__new__(cls)
+        state._attach(_Log(entries), dict(zip(entries, itertools.count())), len(entries))
+        return state
+
+    # Mapping protocol
+
+    def __getitem__(self, key: str) -> Any:
+        position = self._positions.get(key)
+        if position is None or position >= self._size:
+            raise KeyError(key)
+        return self._log.entries[key]
+
+    def __contains__(self, key: object) -> bool:
+        position = self._positions.get(key) if isinstance(key, str) else None
+        return position is not None and position < self._size
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.islice(self._log.entries, self._size)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{key!r}: {self[key]!r}" for key in self)
+        return f"State({{{items}}})"
+
+    # Immutability
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        msg = f"State is immutable; use state.with_values({key}=...) or state | {{{key!r}: ...}} for a new state"
+        raise TypeError(msg)
+
+    def __delitem__(self, key: str) -> None:
+        msg = f"State is immutable and cannot delete {key!r}; build a new State without it"
+        raise TypeError(msg)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"State is immutable; cannot set attribute {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (State, (dict(self),))
+
+    def __copy__(self) -> State:
+        return self
+
+    # New states
+
+    def with_values(self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **values: Any) -> State:
+        """Return a new state with the given keys added or replaced."""
+        updates = dict(mapping)
+        updates.update(values)
+        return self._extend(updates)
+
+    def __or__(self, other: Mapping[str, Any]) -> State:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return self._extend(dict(other))
+
+    def __ror__(self, other: Mapping[str, Any]) -> State:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return State(other)._extend(dict(self))
+
+    def _extend(self, updates: dict[str, Any]) -> State:
+        for key in updates:
+            _check_key(key)
+        if not updates:
+            return self
+
+        log = self._log
+        with log.lock:
+            entries = log.entries
+            if len(entries) == self._size and not any(key in self._positions for key in updates):
+                positions = self._positions
+                for key, value in updates.items():
+                    positions[key] = len(entries)
+                    entries[key] = value
+                state = State.__new__(State)
+                state._attach(log, positions, len(entries))
+                return state
+
+        copied = dict(self)
+        copied.update(updates)
+        return State._from_owned(copied)

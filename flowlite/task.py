@@ -1,0 +1,243 @@
+"""`Task` and the `task` decorator: a callable plus its declared input and output keys."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+from typing_extensions import ParamSpec, final
+
+from flowlite import _binding
+from flowlite._signature import callable_name, is_async, read_signature
+from flowlite.errors import OutputError, TaskDefinitionError
+
+__all__ = ["Inputs", "Outputs", "Task", "task"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+Inputs = str | Sequence[str] | Mapping[str, str] | None
+"""An `inputs` declaration: one key, keys in parameter order, or `{parameter: key}`."""
+
+Outputs = str | Sequence[str] | None
+"""An `outputs` declaration: one key, several keys, or `()` for a sink."""
+
+
+@final
+class Task(Generic[P, R_co]):
+    """A function together with the state keys it reads and writes.
+
+    Calling a task calls the function unchanged. The runner instead passes
+    each bound parameter the state value of its key and stores the return
+    value under the output keys. Create tasks with `task`.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[P, R_co],
+        *,
+        inputs: Inputs = None,
+        outputs: Outputs = None,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(fn, Task):
+            fn = fn.func
+        if not callable(fn):
+            msg = f"@task needs a callable, got {fn!r} ({type(fn).__name__})"
+            raise TaskDefinitionError(msg, function=repr(fn))
+
+        function_name = callable_name(fn)
+        if name is None:
+            name = function_name
+        elif not isinstance(name, str) or not name:
+            msg = f"task {function_name!r}: name must be a non-empty str, got {name!r}"
+            raise TaskDefinitionError(msg, function=function_name)
+        if is_async(fn):
+            msg = (
+                f"task {name!r}: async functions are not supported by the runner; "
+                "wrap the coroutine in a synchronous function that calls asyncio.run()"
+            )
+            raise TaskDefinitionError(msg, function=name)
+
+        functools.update_wrapper(self, fn)
+        self.__name__ = function_name
+        if not isinstance(getattr(fn, "__qualname__", None), str):
+            self.__qualname__ = function_name
+        self.__wrapped__ = fn
+
+        self._func = fn
+        self._name = name
+        self._declared = (inputs, outputs)
+        binding = _binding.bind_inputs(inputs, read_signature(fn), function=name)
+        self._binding = binding
+        self._inputs = binding.keys
+        self._outputs, self._single_output = _binding.bind_outputs(
+            outputs, function=name, default=function_name
+        )
+
+    @property
+    def name(self) -> str:
+        """The task's name, unique within a registry."""
+        return self._name
+
+    @property
+    def func(self) -> Callable[P, R_co]:
+        """The original callable."""
+        return self._func
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The distinct keys the task reads, in binding order."""
+        return self._inputs
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The keys the task writes; empty for a sink."""
+        return self._outputs
+
+    @property
+    def parameters(self) -> Mapping[str, str]:
+        """Each bound parameter's name (`*args[i]` for extra positionals) and its key."""
+        return dict(self._binding.parameters)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co:
+        return self._func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        outputs = ", ".join(self._outputs) if self._outputs else "()"
+        return f"<Task {self._name}({', '.join(self._inputs)}) -> {outputs}>"
+
+    # The runner's entry points: arguments are gathered in the scheduling
+    # thread and the call happens wherever the executor runs it.
+
+    def _arguments(self, values: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        binding = self._binding
+        args = [values[key] for key in binding.positional]
+        kwargs = {parameter: values[key] for parameter, key in binding.keywords}
+        return args, kwargs
+
+    def _invoke(self, args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        return self._split_result(self._func(*args, **kwargs))
+
+    def _split_result(self, result: object) -> tuple[Any, ...]:
+        # One value per output key, or OutputError before anything is stored.
+        if self._single_output:
+            return (result,)
+        count = len(self._outputs)
+        if count == 0:
+            return ()
+        if isinstance(result, tuple):
+            if len(result) == count:
+                return result
+            problem = f"a tuple of {len(result)} values"
+        elif isinstance(result, Mapping):
+            if len(result) == count and all(key in result for key in self._outputs):
+                return tuple(result[key] for key in self._outputs)
+            missing = [key for key in self._outputs if key not in result]
+            extra = [key for key in result if key not in self._outputs]
+            problem = f"a mapping missing keys {missing!r} and with extra keys {extra!r}"
+        else:
+            problem = f"{type(result).__name__} {_short_repr(result)}"
+        msg = (
+            f"task {self._name!r} declares outputs {list(self._outputs)!r} and must return "
+            f"a tuple of {count} values or a mapping with exactly those keys, but returned "
+            f"{problem}; nothing it returned was stored"
+        )
+        raise OutputError(msg, task=self._name, outputs=self._outputs, value=result)
+
+    # Tasks are immutable, so copies can share the original.
+    def __copy__(self) -> Task[P, R_co]:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Task[P, R_co]:
+        return self
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        # A task bound to a module-level name pickles by that name, the way
+        # functions do, so process pools and Dask load it from the worker's
+        # import of the module. Other tasks (made from a bound method, a
+        # partial or a function still reachable under its own name) pickle
+        # their callable and declaration instead.
+        if _find_by_qualname(self.__module__, self.__qualname__) is self:
+            return self.__qualname__
+        inputs, outputs = self._declared
+        return (_rebuild_task, (self._func, inputs, outputs, self._name))
+
+
+def _find_by_qualname(module_name: object, qualname: str) -> object:
+    module = sys.modules.get(module_name) if isinstance(module_name, str) else None
+    target: object = module
+    for part in qualname.split("."):
+        if target is None or part == "<locals>":
+            return None
+        target = getattr(target, part, None)
+    return target
+
+
+def _rebuild_task(
+    fn: Callable[..., Any], inputs: Inputs, outputs: Outputs, name: str
+) -> Task[..., Any]:
+    return Task(fn, inputs=inputs, outputs=outputs, name=name)
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@final
+class TaskDecorator:
+    """The decorator that `task(...)` returns when called with declarations only."""
+
+    __slots__ = ("_inputs", "_name", "_outputs")
+
+    def __init__(self, *, inputs: Inputs, outputs: Outputs, name: str | None) -> None:
+        self._inputs = inputs
+        self._outputs = outputs
+        self._name = name
+
+    def __call__(self, fn: Callable[P, R]) -> Task[P, R]:
+        return Task(fn, inputs=self._inputs, outputs=self._outputs, name=self._name)
+
+
+@overload
+def task(fn: Callable[P, R], /) -> Task[P, R]: ...
+
+
+@overload
+def task(
+    fn: None = None,
+    /,
+    *,
+    inputs: Inputs = None,
+    outputs: Outputs = None,
+    name: str | None = None,
+) -> TaskDecorator: ...
+
+
+def task(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    inputs: Inputs = None,
+    outputs: Outputs = None,
+    name: str | None = None,
+) -> Task[P, R] | TaskDecorator:
+    """Declare a function as a task, bare (`@task`) or with declarations.
+
+    `inputs` omitted binds the function's required parameters to keys of the
+    same names; a list binds keys to parameters in order; a dict
+    `{parameter: key}` binds by name. `outputs` omitted stores the return
+    value under the function's name; one key stores it whole; a list of keys
+    unpacks a returned tuple or mapping; `()` declares a sink. `name`
+    defaults to the function's name.
+
+    Raises `TaskDefinitionError` for any declaration that cannot bind.
+    """
+    decorator = TaskDecorator(inputs=inputs, outputs=outputs, name=name)
+    if fn is None:
+        return decorator
+    return decorator(fn)
