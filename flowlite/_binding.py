@@ -77,9 +77,7 @@ def bind_outputs(outputs: object, *, function: str, default: str) -> tuple[tuple
     return keys, False
 
 
-def bind_inputs(
-    inputs: object, signature: inspect.Signature | None, *, function: str
-) -> Binding:
+def bind_inputs(inputs: object, signature: inspect.Signature | None, *, function: str) -> Binding:
     """Bind an `inputs` declaration to the parameters of `signature`.
 
     `signature` is None for builtins that record no signature; their inputs
@@ -185,9 +183,7 @@ def _bind_in_order(keys: list[str], signature: inspect.Signature, *, function: s
     return Binding(tuple(keys), (), parameters)
 
 
-def _bind_by_name(
-    pairs: list[tuple[str, str]], signature: inspect.Signature, *, function: str
-) -> Binding:
+def _bind_by_name(pairs: list[tuple[str, str]], signature: inspect.Signature, *, function: str) -> Binding:
     params = signature.parameters
     var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     bound = dict(pairs)
@@ -239,6 +235,9 @@ def _bind_by_name(
             )
             raise TaskDefinitionError(msg, function=function, parameter=parameter.name)
 
-    keywords = tuple((name, key) for name, key in pairs if name not in params or (
-        params[name].kind is not inspect.Parameter.POSITIONAL_ONLY))
+    keywords = tuple(
+        (name, key)
+        for name, key in pairs
+        if name not in params or (params[name].kind is not inspect.Parameter.POSITIONAL_ONLY)
+    )
     return Binding(tuple(positional), keywords, bound)

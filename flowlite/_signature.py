@@ -36,6 +36,9 @@ def is_async(fn: Callable[..., Any]) -> bool:
     """Return True for an `async def` function, also behind a partial or bound method."""
     while isinstance(fn, functools.partial):
         fn = fn.func
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)
+    if inspect.iscoroutinefunction(fn):
+        return True
+    # A callable instance is async when its class defines `async def __call__`.
+    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(
+        inspect.getattr_static(type(fn), "__call__", None)
     )

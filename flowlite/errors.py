@@ -196,6 +196,4 @@ class RunFailed(ExceptionGroup[Exception], FlowliteError):
 
     def derive(self, excs: Sequence[Exception]) -> RunFailed:  # type: ignore[override]
         # `except*` splits a group through derive(); the parts keep the run's data.
-        return RunFailed(
-            self.message, excs, state=self.state, failures=self.failures, skipped=self.skipped
-        )
+        return RunFailed(self.message, excs, state=self.state, failures=self.failures, skipped=self.skipped)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import difflib
 import graphlib
+import itertools
 from collections.abc import Collection, Iterable
-from typing import Any
-
-from typing_extensions import final
+from typing import Any, final
 
 from flowlite.errors import (
     CycleError,
@@ -248,7 +247,7 @@ def _topological_order(
 def _cycle_error(nodes: list[AnyTask], producers: dict[str, AnyTask]) -> CycleError:
     # graphlib lists the cycle so that each node is a producer of the next.
     edges: list[tuple[str, str, str]] = []
-    for producer, consumer in zip(nodes, nodes[1:]):
+    for producer, consumer in itertools.pairwise(nodes):
         key = next(k for k in consumer.inputs if producers.get(k) is producer)
         edges.append((producer.name, key, consumer.name))
     text = nodes[0].name + "".join(f" -[{key}]-> {consumer}" for _, key, consumer in edges)

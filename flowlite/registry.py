@@ -7,9 +7,7 @@ import importlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import Any, TypeVar, overload
-
-from typing_extensions import ParamSpec, final
+from typing import Any, ParamSpec, TypeVar, final, overload
 
 from flowlite.errors import DuplicateOutputError, DuplicateTaskError, TaskDefinitionError, UnknownTaskError
 from flowlite.task import Inputs, Outputs, Task, TaskDecorator
@@ -147,5 +145,3 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"Registry([{', '.join(self._tasks)}])"
-
-

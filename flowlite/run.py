@@ -158,7 +158,9 @@ class _Execution:
             msg = f"max_workers must be a positive int, got {max_workers!r}"
             raise InvalidArgumentError(msg)
         if executor is not None and max_workers is not None:
-            msg = "max_workers sizes flowlite's own thread pool; with executor=..., size that executor instead"
+            msg = (
+                "max_workers sizes flowlite's own thread pool; with executor=..., size that executor instead"
+            )
             raise InvalidArgumentError(msg)
         if executor is not None and not isinstance(executor, Executor):
             msg = (
@@ -227,7 +229,7 @@ class _Execution:
                         self._fail(index, failure, running)
                         continue
                     assert result is not None
-                    for key, value in zip(tasks[index].outputs, result):
+                    for key, value in zip(tasks[index].outputs, result, strict=True):
                         values[key] = value
                     self.finished.add(index)
                     for dependent in dependents[index]:
@@ -313,9 +315,11 @@ class _Execution:
 
         errors = list(self.failures.values())
         if not self.keep_going or not all(isinstance(error, Exception) for error in errors):
-            first = next(e for e in errors if not isinstance(e, Exception)) if not all(
-                isinstance(e, Exception) for e in errors
-            ) else errors[0]
+            first = (
+                next(e for e in errors if not isinstance(e, Exception))
+                if not all(isinstance(e, Exception) for e in errors)
+                else errors[0]
+            )
             for index, other in self.failures.items():
                 if other is not first:
                     name = self.plan._tasks[index].name
@@ -327,7 +331,11 @@ class _Execution:
 
         tasks = self.plan._tasks
         failures = {tasks[index].name: error for index, error in self.failures.items()}
-        skipped = [item.name for index, item in enumerate(tasks) if index not in self.finished and index not in self.failures]
+        skipped = [
+            item.name
+            for index, item in enumerate(tasks)
+            if index not in self.finished and index not in self.failures
+        ]
         names = ", ".join(map(repr, failures))
         message = f"{len(failures)} task(s) failed: {names}; {len(skipped)} task(s) skipped"
         raise RunFailed(
@@ -376,5 +384,3 @@ def _check_initial_state(prepared: Plan, values: dict[str, Any]) -> None:
                 "remove the key from the initial state"
             )
             raise OverwriteError(msg, task=producer.name, keys=[key])
-
-

@@ -5,9 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
-
-from typing_extensions import final
+from typing import Any, final
 
 from flowlite.errors import InvalidKeyError
 
@@ -50,7 +48,7 @@ class State(Mapping[str, Any]):
     newer one was made from it, copies the entries.
     """
 
-    __slots__ = ("_log", "_size", "_positions")
+    __slots__ = ("_log", "_positions", "_size")
 
     _log: _Log
     _size: int
@@ -101,7 +99,10 @@ class State(Mapping[str, Any]):
     # Immutability
 
     def __setitem__(self, key: str, value: Any) -> None:
-        msg = f"State is immutable; use state.with_values({key}=...) or state | {{{key!r}: ...}} for a new state"
+        msg = (
+            f"State is immutable; state.with_values({key}=...) or state | {{{key!r}: ...}} "
+            "returns a new state"
+        )
         raise TypeError(msg)
 
     def __delitem__(self, key: str) -> None:
@@ -119,7 +120,9 @@ class State(Mapping[str, Any]):
 
     # New states
 
-    def with_values(self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **values: Any) -> State:
+    def with_values(
+        self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **values: Any
+    ) -> State:
         """Return a new state with the given keys added or replaced."""
         updates = dict(mapping)
         updates.update(values)

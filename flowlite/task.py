@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar, overload
-
-from typing_extensions import ParamSpec, final
+from typing import Any, Generic, ParamSpec, TypeVar, final, overload
 
 from flowlite import _binding
 from flowlite._signature import callable_name, is_async, read_signature
@@ -177,9 +175,7 @@ def _find_by_qualname(module_name: object, qualname: str) -> object:
     return target
 
 
-def _rebuild_task(
-    fn: Callable[..., Any], inputs: Inputs, outputs: Outputs, name: str
-) -> Task[..., Any]:
+def _rebuild_task(fn: Callable[..., Any], inputs: Inputs, outputs: Outputs, name: str) -> Task[..., Any]:
     return Task(fn, inputs=inputs, outputs=outputs, name=name)
 
 

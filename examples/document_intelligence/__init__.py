@@ -1,0 +1,1 @@
+"""Document-intelligence example of flowlite: a PDF pipeline run by one shared plan."""
