@@ -35,18 +35,35 @@ class Binding:
         return tuple(dict.fromkeys(self.parameters.values()))
 
 
-def check_key(key: object, *, function: str, role: str) -> str:
-    """Return `key` when it is a non-empty `str`, else raise `TaskDefinitionError`."""
+def check_key(key: object, *, function: str, role: str, parameter: str | None = None) -> str:
+    """Return `key` when it is a non-empty `str`, else raise `TaskDefinitionError`.
+
+    `parameter` is the parameter that the key is bound to, if any; the error names it.
+    """
+    bound_to = "" if parameter is None else f" for parameter {parameter!r}"
     if not isinstance(key, str):
         msg = (
             f"task {function!r}: every {role} key must be a str, got {key!r} "
-            f"({type(key).__name__}); name the value with a string such as 'text'"
+            f"({type(key).__name__}){bound_to}; name the value with a string such as 'text'"
         )
-        raise TaskDefinitionError(msg, function=function, key=repr(key))
+        raise TaskDefinitionError(msg, function=function, parameter=parameter, key=repr(key))
     if not key:
-        msg = f"task {function!r}: {role} keys must be non-empty strings, got ''"
-        raise TaskDefinitionError(msg, function=function, key=key)
+        msg = f"task {function!r}: {role} keys must be non-empty strings, got ''{bound_to}"
+        raise TaskDefinitionError(msg, function=function, parameter=parameter, key=key)
     return key
+
+
+def _check_parameter_name(name: object, *, function: str, key: object) -> str:
+    if isinstance(name, str) and name:
+        return name
+    msg = (
+        f"task {function!r}: inputs bind key {key!r} to {name!r} ({type(name).__name__}), but "
+        "the parameter names in inputs={parameter: key} must be non-empty strings"
+    )
+    parameter = name if isinstance(name, str) else repr(name)
+    raise TaskDefinitionError(
+        msg, function=function, parameter=parameter, key=key if isinstance(key, str) else repr(key)
+    )
 
 
 def bind_outputs(outputs: object, *, function: str, default: str) -> tuple[tuple[str, ...], bool]:
@@ -96,19 +113,19 @@ def bind_inputs(inputs: object, signature: inspect.Signature | None, *, function
         return _bind_required(signature)
 
     if isinstance(inputs, Mapping):
-        pairs = [
-            (
-                check_key(parameter, function=function, role="parameter name"),
-                check_key(key, function=function, role="input"),
-            )
-            for parameter, key in inputs.items()
-        ]
+        pairs: list[tuple[str, str]] = []
+        for name, key in inputs.items():
+            parameter = _check_parameter_name(name, function=function, key=key)
+            pairs.append((parameter, check_key(key, function=function, role="input", parameter=parameter)))
         if signature is None:
             return Binding((), tuple(pairs), dict(pairs))
         return _bind_by_name(pairs, signature, function=function)
 
     if isinstance(inputs, Sequence) and not isinstance(inputs, (bytes, bytearray)):
-        keys = [check_key(key, function=function, role="input") for key in inputs]
+        keys = [
+            check_key(key, function=function, role="input", parameter=_positional_parameter(signature, index))
+            for index, key in enumerate(inputs)
+        ]
         if signature is None:
             return Binding(tuple(keys), (), {f"args[{i}]": key for i, key in enumerate(keys)})
         return _bind_in_order(keys, signature, function=function)
@@ -134,19 +151,29 @@ def _bind_required(signature: inspect.Signature) -> Binding:
     return Binding(tuple(positional), tuple(keywords), parameters)
 
 
+def _positional_parameter(signature: inspect.Signature | None, index: int) -> str | None:
+    """Return the parameter that key number `index` of `inputs=[...]` binds to, or None if none does."""
+    if signature is None:
+        return f"args[{index}]"
+    params = list(signature.parameters.values())
+    slots = [p for p in params if p.kind in _POSITIONAL_KINDS]
+    if index < len(slots):
+        return slots[index].name
+    var_positional = next((p for p in params if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
+    if var_positional is not None:
+        return f"*{var_positional.name}[{index - len(slots)}]"
+    return None
+
+
 def _bind_in_order(keys: list[str], signature: inspect.Signature, *, function: str) -> Binding:
     params = list(signature.parameters.values())
     slots = [p for p in params if p.kind in _POSITIONAL_KINDS]
-    var_positional = next((p for p in params if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
     names = {p.name for p in params}
 
     parameters: dict[str, str] = {}
     for index, key in enumerate(keys):
-        if index < len(slots):
-            target = slots[index].name
-        elif var_positional is not None:
-            target = f"*{var_positional.name}[{index - len(slots)}]"
-        else:
+        target = _positional_parameter(signature, index)
+        if target is None:
             msg = (
                 f"task {function!r}: {len(keys)} inputs {keys!r} were declared but the function "
                 f"takes at most {len(slots)} positional arguments {[p.name for p in slots]!r}; "
@@ -216,12 +243,13 @@ def _bind_by_name(pairs: list[tuple[str, str]], signature: inspect.Signature, *,
         if parameter.name not in bound:
             gap = parameter.name
         elif gap is not None:
+            key = bound[parameter.name]
             msg = (
-                f"task {function!r}: positional-only parameter {parameter.name!r} is bound but "
-                f"the earlier positional-only parameter {gap!r} is not; bind it too, or use "
-                "inputs=[...] in parameter order"
+                f"task {function!r}: positional-only parameter {parameter.name!r} is bound to key "
+                f"{key!r} but the earlier positional-only parameter {gap!r} is not bound; bind "
+                f"{gap!r} too, or use inputs=[...] in parameter order"
             )
-            raise TaskDefinitionError(msg, function=function, parameter=gap)
+            raise TaskDefinitionError(msg, function=function, parameter=parameter.name, key=key)
         else:
             positional.append(bound[parameter.name])
 

@@ -17,9 +17,19 @@ def read_signature(fn: Callable[..., Any]) -> inspect.Signature | None:
     text signature return None.
     """
     try:
-        return inspect.signature(fn)
+        return inspect.signature(_without_wrapped_partials(fn))
     except (ValueError, TypeError):
         return None
+
+
+def _without_wrapped_partials(fn: Callable[..., Any]) -> Callable[..., Any]:
+    # `functools.update_wrapper(partial, f)` sets `__wrapped__ = f`, and
+    # `inspect.signature` follows it to the full signature of `f`, listing
+    # the arguments that the partial already fills. A fresh partial with the
+    # same function and arguments has no `__wrapped__`.
+    if not isinstance(fn, functools.partial):
+        return fn
+    return functools.partial(_without_wrapped_partials(fn.func), *fn.args, **fn.keywords)
 
 
 def callable_name(fn: Callable[..., Any]) -> str:
@@ -33,12 +43,18 @@ def callable_name(fn: Callable[..., Any]) -> str:
 
 
 def is_async(fn: Callable[..., Any]) -> bool:
-    """Return True for an `async def` function, also behind a partial or bound method."""
+    """Return True for an `async def` function, also behind a partial or bound method.
+
+    Async generator functions count too, and a callable instance counts when
+    its class defines `async def __call__`.
+    """
     while isinstance(fn, functools.partial):
         fn = fn.func
-    if inspect.iscoroutinefunction(fn):
+    if _is_async_def(fn):
         return True
-    # A callable instance is async when its class defines `async def __call__`.
-    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(
-        inspect.getattr_static(type(fn), "__call__", None)
-    )
+    return not inspect.isroutine(fn) and _is_async_def(inspect.getattr_static(type(fn), "__call__", None))
+
+
+def _is_async_def(fn: object) -> bool:
+    # Coroutine functions and async generator functions are both `async def`.
+    return inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)

@@ -8,6 +8,7 @@ a task itself are never wrapped: they reach the caller unchanged, with a note.
 
 from __future__ import annotations
 
+import functools
 import graphlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,6 +32,19 @@ __all__ = [
 
 class FlowliteError(Exception):
     """Base class of every error that flowlite raises for its own reasons."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle and copy rebuild an exception by calling its class with
+        # `args` only, which fails for the keyword-only attributes of the
+        # subclasses. A process pool pickles errors raised in its workers,
+        # such as OutputError, so rebuild from `args` and the attribute dict.
+        return (_restore_error, (type(self), self.args), self.__dict__)
+
+
+def _restore_error(cls: type[FlowliteError], args: tuple[Any, ...]) -> FlowliteError:
+    # BaseException.__new__ stores `args` without calling __init__; pickle
+    # then restores the attributes through BaseException.__setstate__.
+    return cls.__new__(cls, *args)
 
 
 class TaskDefinitionError(FlowliteError, TypeError):
@@ -193,6 +207,12 @@ class RunFailed(ExceptionGroup[Exception], FlowliteError):
         skipped: Sequence[str] = (),
     ) -> None:
         super().__init__(message, exceptions)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An exception group must be created through its own __new__, which
+        # here takes the run's data as keyword arguments.
+        rebuild = functools.partial(RunFailed, state=self.state, failures=self.failures, skipped=self.skipped)
+        return (rebuild, (self.message, list(self.exceptions)), self.__dict__)
 
     def derive(self, excs: Sequence[Exception]) -> RunFailed:  # type: ignore[override]
         # `except*` splits a group through derive(); the parts keep the run's data.

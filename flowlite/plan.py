@@ -35,6 +35,7 @@ class Plan:
 
     __slots__ = (
         "_available",
+        "_calls",
         "_consumers",
         "_dependency_counts",
         "_dependents",
@@ -47,6 +48,10 @@ class Plan:
     )
 
     _available: frozenset[str] | None
+    # Per task, what the runner needs to call it: the function, the keys
+    # passed positionally, the (parameter, key) pairs passed by name, the
+    # output keys, and whether the return value is stored whole.
+    _calls: tuple[tuple[Any, tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...], bool], ...]
     _consumers: dict[str, tuple[AnyTask, ...]]
     _dependency_counts: tuple[int, ...]
     _dependents: tuple[tuple[int, ...], ...]
@@ -291,6 +296,16 @@ def _build(
     result = object.__new__(Plan)
     fields: dict[str, object] = {
         "_available": available,
+        "_calls": tuple(
+            (
+                item.func,
+                item._binding.positional,
+                item._binding.keywords,
+                item.outputs,
+                item._single_output,
+            )
+            for item in tasks
+        ),
         "_consumers": {key: tuple(items) for key, items in consumers.items()},
         "_dependency_counts": tuple(len(dependencies[id(item)]) for item in tasks),
         "_dependents": tuple(tuple(indices) for indices in dependents),

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from flowlite._threads import ThreadScheduler
 from flowlite.errors import (
     InvalidArgumentError,
     MissingInputError,
@@ -51,17 +52,20 @@ def run(
 ) -> State:
     """Run every task of the plan and return the final state.
 
-    A task starts as soon as its inputs exist. Without `executor`, tasks run
-    on a thread pool of `max_workers` threads (default
-    `default_max_workers()`); a lone ready task runs in the calling thread
-    while no other task is running, and `max_workers=1` runs everything in
-    the calling thread. `executor` takes any `concurrent.futures.Executor`,
-    which then runs every task and is not shut down.
+    A task starts as soon as its inputs exist. Without `executor`, at most
+    `max_workers` tasks run at once (default `default_max_workers()`): the
+    calling thread runs tasks itself, and pool threads named
+    `flowlite-worker-N` start only while more tasks are ready than threads
+    are free, so a chain of tasks never leaves the calling thread and
+    `max_workers=1` starts no thread at all. `executor` takes any
+    `concurrent.futures.Executor`, which then runs every task and is not
+    shut down.
 
     A task's exception reaches the caller unchanged, with a note naming the
-    task; no task starts after it and `run()` waits for the running ones.
-    With `keep_going=True`, every task that does not depend on a failed one
-    still runs, and `RunFailed` reports all failures at the end.
+    task; no task starts after it, and `run()` returns only once the running
+    tasks have finished. With `keep_going=True`, every task that does not
+    depend on a failed one still runs, and `RunFailed` reports all failures
+    at the end.
     """
     execution = _Execution(registry_or_plan, initial_state, max_workers, executor, targets, keep_going)
     for _ in execution.steps(report_stages=False):
@@ -81,11 +85,12 @@ def stream(
     """Run like `run()`, yielding the state after each stage of the plan.
 
     The k-th state holds the initial state and the outputs of stages 0 to k,
-    also when later tasks have already finished. No new task starts while
-    the consumer holds a yielded state; closing the generator early stops
-    the run and waits for the tasks that are running. After a failure the
-    states of the completed stages have been yielded and the failure is
-    raised as in `run()`.
+    also when later tasks have already finished. While the consumer holds a
+    state, pool threads go on with ready tasks but the calling thread runs
+    none, and with a caller's `executor` no new task is submitted. Closing
+    the generator early stops the run and waits for the running tasks.
+    After a failure, the states of the stages completed before it have been
+    yielded and the failure is raised as in `run()`.
     """
     execution = _Execution(registry_or_plan, initial_state, max_workers, executor, targets, keep_going)
     current = State(execution.values)
@@ -170,110 +175,98 @@ class _Execution:
             raise InvalidArgumentError(msg)
 
         self.executor = executor
-        self.owns_executor = executor is None
         self.max_workers = max_workers or default_max_workers()
-        # Calls may run in the scheduling thread only on flowlite's own pool:
-        # a caller's executor decides where every task runs.
-        self.inline = executor is None
-        self.guarded = executor is None or isinstance(executor, ThreadPoolExecutor)
+        self.guarded = isinstance(executor, ThreadPoolExecutor)
         self.abort = threading.Event()
-
-    def _executor(self) -> Executor:
-        if self.executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self.executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="flowlite-worker")
-        return self.executor
+        self.stopped = False
 
     def steps(self, *, report_stages: bool) -> Iterator[int]:
         """Run the plan; with `report_stages`, yield each stage index once it completes."""
-        tasks = self.plan._tasks
-        dependents = self.plan._dependents
-        stage_of = self.plan._stage_of
+        if self.executor is None:
+            scheduler = ThreadScheduler(
+                self.plan,
+                self.values,
+                max_workers=self.max_workers,
+                keep_going=self.keep_going,
+                report_stages=report_stages,
+                failures=self.failures,
+                finished=self.finished,
+            )
+            yield from scheduler.steps()
+            return
+        yield from self._steps_on_executor(report_stages)
+
+    def _steps_on_executor(self, report_stages: bool) -> Iterator[int]:
+        # The caller's executor runs every task; this thread only schedules.
+        plan = self.plan
+        tasks = plan._tasks
+        dependents = plan._dependents
+        stage_of = plan._stage_of
         values = self.values
-        counts = list(self.plan._dependency_counts)
+        counts = list(plan._dependency_counts)
         ready = deque(index for index, count in enumerate(counts) if count == 0)
-        stage_left = [len(stage) for stage in self.plan._stages]
+        stage_left = [len(stage) for stage in plan._stages]
         next_stage = 0
         done: queue.SimpleQueue[Future[tuple[Any, ...]]] = queue.SimpleQueue()
         running: dict[Future[tuple[Any, ...]], int] = {}
-        sequential = self.inline and self.max_workers == 1
-        completed = True
+        interrupted = True
 
         try:
             while True:
-                # Start what is ready, unless a failure stopped the run.
-                outcome: list[tuple[int, tuple[Any, ...] | None, BaseException | None]] = []
-                if self.abort.is_set():
-                    ready.clear()
-                elif ready and not running and (sequential or (len(ready) == 1 and self.inline)):
+                while ready and not self.stopped:
                     index = ready.popleft()
-                    try:
-                        outcome.append((index, tasks[index]._invoke(*tasks[index]._arguments(values)), None))
-                    except Exception as error:
-                        outcome.append((index, None, error))
-                else:
-                    while ready:
-                        index = ready.popleft()
-                        future = self._submit(tasks[index], values)
-                        running[future] = index
-                        future.add_done_callback(done.put)
+                    future = self._submit(tasks[index], values)
+                    running[future] = index
+                    future.add_done_callback(done.put)
+                if not running:
+                    break
 
-                if not outcome:
-                    if not running:
-                        break
-                    outcome.extend(self._collect(done, running))
-
-                for index, result, failure in outcome:
+                for index, result, failure in self._collect(done, running):
                     if failure is not None:
                         self._fail(index, failure, running)
                         continue
-                    assert result is not None
-                    for key, value in zip(tasks[index].outputs, result, strict=True):
-                        values[key] = value
+                    values.update(zip(tasks[index].outputs, result, strict=True))
                     self.finished.add(index)
                     for dependent in dependents[index]:
                         counts[dependent] -= 1
                         if counts[dependent] == 0:
                             ready.append(dependent)
-                    if report_stages:
-                        stage_left[stage_of[index]] -= 1
+                    stage_left[stage_of[index]] -= 1
 
                 while report_stages and next_stage < len(stage_left) and stage_left[next_stage] == 0:
-                    completed = False
-                    yield next_stage
-                    completed = True
+                    interrupted = False
+                    try:
+                        yield next_stage
+                    finally:
+                        interrupted = True
                     next_stage += 1
-        except BaseException:
-            # An interrupt in the scheduling thread: start nothing more and
-            # return without waiting for tasks that are still running.
-            self.abort.set()
-            for future in running:
-                future.cancel()
-            self._shutdown(wait=False)
+            interrupted = False
+        except GeneratorExit:
+            # The stream's consumer closed the generator at a yield: start
+            # nothing more, and wait for the tasks that are running.
+            self._stop(running)
+            while running:
+                self._collect(done, running)
             raise
         finally:
-            if not completed:
-                # The stream's consumer closed the generator at a yield.
-                self.abort.set()
-                for future in running:
-                    future.cancel()
-                while running:
-                    self._collect(done, running)
-                self._shutdown(wait=True)
-        self._shutdown(wait=True)
+            if interrupted:
+                # An exception in the scheduling thread, such as
+                # KeyboardInterrupt: start nothing more and return without
+                # waiting for the tasks that are running.
+                self._stop(running)
 
     def _submit(self, item: AnyTask, values: dict[str, Any]) -> Future[tuple[Any, ...]]:
         args, kwargs = item._arguments(values)
+        assert self.executor is not None
         if self.guarded:
-            return self._executor().submit(_call_guarded, self.abort, self.keep_going, item, args, kwargs)
-        return self._executor().submit(_call, item, args, kwargs)
+            return self.executor.submit(_call_guarded, self.abort, self.keep_going, item, args, kwargs)
+        return self.executor.submit(_call, item, args, kwargs)
 
     def _collect(
         self,
         done: queue.SimpleQueue[Future[tuple[Any, ...]]],
         running: dict[Future[tuple[Any, ...]], int],
-    ) -> list[tuple[int, tuple[Any, ...] | None, BaseException | None]]:
+    ) -> list[tuple[int, tuple[Any, ...], BaseException | None]]:
         # Wait for one future to finish, then take every other finished one.
         finished = [done.get()]
         while True:
@@ -282,7 +275,7 @@ class _Execution:
             except queue.Empty:
                 break
 
-        outcome: list[tuple[int, tuple[Any, ...] | None, BaseException | None]] = []
+        outcome: list[tuple[int, tuple[Any, ...], BaseException | None]] = []
         for future in finished:
             index = running.pop(future)
             if future.cancelled():
@@ -290,23 +283,23 @@ class _Execution:
             error = future.exception()
             if isinstance(error, _Cancelled):
                 continue
-            outcome.append((index, None if error is not None else future.result(), error))
+            outcome.append((index, () if error is not None else future.result(), error))
         return outcome
 
     def _fail(self, index: int, error: BaseException, running: dict[Future[tuple[Any, ...]], int]) -> None:
         name = self.plan._tasks[index].name
         error.add_note(f"flowlite: raised by task {name!r}")
         self.failures[index] = error
-        if self.keep_going and isinstance(error, Exception):
-            return
+        if not self.keep_going or not isinstance(error, Exception):
+            self._stop(running)
+
+    def _stop(self, running: dict[Future[tuple[Any, ...]], int]) -> None:
+        # Queued calls are cancelled, and the abort flag stops any that a
+        # pool thread takes before the cancellation reaches it.
+        self.stopped = True
         self.abort.set()
         for future in running:
             future.cancel()
-
-    def _shutdown(self, *, wait: bool) -> None:
-        if self.owns_executor and self.executor is not None:
-            self.executor.shutdown(wait=wait, cancel_futures=True)
-            self.executor = None
 
     def finish(self) -> State:
         """Return the final state, or raise the run's failures."""

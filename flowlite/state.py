@@ -87,7 +87,13 @@ class State(Mapping[str, Any]):
         return position is not None and position < self._size
 
     def __iter__(self) -> Iterator[str]:
-        return itertools.islice(self._log.entries, self._size)
+        # A newer state may append to the shared log at any time, even during
+        # this iteration, and a dict that grows cannot be iterated, so the
+        # keys are copied under the lock that appends take.
+        log = self._log
+        with log.lock:
+            keys = list(itertools.islice(log.entries, self._size))
+        return iter(keys)
 
     def __len__(self) -> int:
         return self._size

@@ -1,0 +1,210 @@
+"""The default scheduler: the calling thread and up to `max_workers - 1` pool threads.
+
+Every participating thread schedules for itself: it takes a ready task
+under one lock, runs it without the lock, then records the outputs and
+releases the tasks that became ready. There is no central dispatcher to
+hand work to, so a chain of tasks runs entirely in the calling thread, and
+a slow task in one thread never delays the bookkeeping of the others.
+Threads are started only when more tasks are ready than threads are idle,
+and they end with the run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from flowlite.plan import Plan
+
+__all__ = ["ThreadScheduler"]
+
+
+class ThreadScheduler:
+    """One run of a plan on the calling thread plus lazily started pool threads."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        values: dict[str, Any],
+        *,
+        max_workers: int,
+        keep_going: bool,
+        report_stages: bool,
+        failures: dict[int, BaseException],
+        finished: set[int],
+    ) -> None:
+        self._plan = plan
+        self._values = values
+        self._max_threads = max_workers - 1
+        self._keep_going = keep_going
+        self._report_stages = report_stages
+        self._failures = failures
+        self._finished = finished
+
+        self._condition = threading.Condition(threading.Lock())
+        self._counts = list(plan._dependency_counts)
+        self._ready = deque(index for index, count in enumerate(self._counts) if count == 0)
+        self._active = 0
+        self._idle = 0
+        self._threads: list[threading.Thread] = []
+        self._stopped = False
+        self._closing = False
+        self._stage_left = [len(stage) for stage in plan._stages]
+        self._next_stage = 0
+        self._completed_stages: deque[int] = deque()
+        self._internal_error: BaseException | None = None
+
+    def steps(self) -> Iterator[int]:
+        """Run the plan in the calling thread, yielding stage indices as stages complete.
+
+        Stage indices are yielded only when the scheduler reports stages.
+        """
+        wait_for_threads = True
+        try:
+            while True:
+                stage = self._work(main=True)
+                if stage is None:
+                    break
+                yield stage
+            if self._internal_error is not None:
+                raise self._internal_error
+        except GeneratorExit:
+            # The consumer of stream() closed it: start nothing more and
+            # wait below for the tasks that are running.
+            self._stop()
+            raise
+        except BaseException:
+            # KeyboardInterrupt or another exception in the calling thread
+            # returns at once, without waiting for running tasks.
+            wait_for_threads = False
+            self._stop()
+            raise
+        finally:
+            with self._condition:
+                self._closing = True
+                self._condition.notify_all()
+            if wait_for_threads:
+                for thread in self._threads:
+                    thread.join()
+
+    def _spawn(self) -> None:
+        number = len(self._threads) + 1
+        thread = threading.Thread(target=self._thread_main, name=f"flowlite-worker-{number}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _thread_main(self) -> None:
+        try:
+            self._work(main=False)
+        except BaseException as error:
+            # Only a flowlite bug gets here, because task exceptions are
+            # recorded as failures; the calling thread raises it.
+            with self._condition:
+                self._internal_error = error
+                self._stop_locked()
+
+    def _stop(self) -> None:
+        with self._condition:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
+        self._stopped = True
+        self._ready.clear()
+        self._condition.notify_all()
+
+    def _work(self, *, main: bool) -> int | None:
+        # Take and run ready tasks until the run is over; the calling thread
+        # also returns the index of each completed stage it must report.
+        plan = self._plan
+        calls = plan._calls
+        dependents = plan._dependents
+        values = self._values
+        ready = self._ready
+        counts = self._counts
+        finished = self._finished
+        condition = self._condition
+        report_stages = self._report_stages
+
+        with condition:
+            while True:
+                if main and self._completed_stages:
+                    return self._completed_stages.popleft()
+
+                if ready and not self._stopped:
+                    index = ready.popleft()
+                    spawn = False
+                    if ready:
+                        if self._idle:
+                            condition.notify(min(self._idle, len(ready)))
+                        else:
+                            spawn = len(self._threads) < self._max_threads
+                    func, positional, keywords, outputs, single = calls[index]
+                    args = [values[key] for key in positional]
+                    kwargs = {name: values[key] for name, key in keywords} if keywords else None
+                    self._active += 1
+
+                    condition.release()
+                    try:
+                        if spawn:
+                            self._spawn()
+                        error: BaseException | None = None
+                        try:
+                            result = func(*args, **kwargs) if kwargs else func(*args)
+                            if not single:
+                                result = plan._tasks[index]._split_result(result)
+                        except BaseException as caught:
+                            error = caught
+                    finally:
+                        condition.acquire()
+
+                    self._active -= 1
+                    if error is not None:
+                        self._fail(index, error)
+                        if main and not isinstance(error, Exception):
+                            raise error
+                        del error
+                        continue
+
+                    if single:
+                        values[outputs[0]] = result
+                    else:
+                        values.update(zip(outputs, result, strict=True))
+                    finished.add(index)
+                    for dependent in dependents[index]:
+                        counts[dependent] -= 1
+                        if counts[dependent] == 0:
+                            ready.append(dependent)
+                    if report_stages:
+                        self._report_stage(index)
+                    continue
+
+                if self._active == 0 and (self._stopped or not ready):
+                    condition.notify_all()
+                    return None
+                if not main and self._closing:
+                    return None
+                self._idle += 1
+                condition.wait()
+                self._idle -= 1
+
+    def _report_stage(self, index: int) -> None:
+        stage_left = self._stage_left
+        stage_left[self._plan._stage_of[index]] -= 1
+        reported = False
+        while self._next_stage < len(stage_left) and stage_left[self._next_stage] == 0:
+            self._completed_stages.append(self._next_stage)
+            self._next_stage += 1
+            reported = True
+        if reported:
+            self._condition.notify_all()
+
+    def _fail(self, index: int, error: BaseException) -> None:
+        name = self._plan._tasks[index].name
+        error.add_note(f"flowlite: raised by task {name!r}")
+        self._failures[index] = error
+        if not self._keep_going or not isinstance(error, Exception):
+            self._stop_locked()
+        elif self._active == 0 and not self._ready:
+            self._condition.notify_all()
