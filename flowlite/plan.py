@@ -52,7 +52,8 @@ class Plan:
     # passed positionally, the (parameter, key) pairs passed by name, the
     # output keys, and whether the return value is stored whole.
     _calls: tuple[tuple[Any, tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...], bool], ...]
-    _consumers: dict[str, tuple[AnyTask, ...]]
+    # Built on the first call of consumers_of().
+    _consumers: dict[str, tuple[AnyTask, ...]] | None
     _dependency_counts: tuple[int, ...]
     _dependents: tuple[tuple[int, ...], ...]
     _external_inputs: tuple[str, ...]
@@ -100,7 +101,16 @@ class Plan:
 
     def consumers_of(self, key: str) -> tuple[AnyTask, ...]:
         """Return the tasks of this plan that read `key`, in plan order."""
-        return self._consumers.get(key, ())
+        consumers = self._consumers
+        if consumers is None:
+            lists: dict[str, list[AnyTask]] = {}
+            for item in self._tasks:
+                for consumed in item._inputs:
+                    lists.setdefault(consumed, []).append(item)
+            consumers = {consumed: tuple(items) for consumed, items in lists.items()}
+            # Two threads may both build it; either result is the same.
+            object.__setattr__(self, "_consumers", consumers)
+        return consumers.get(key, ())
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -133,9 +143,9 @@ def plan(
 
     producers = _active_producers(registered, available_keys)
     needed = _needed_tasks(registered, producers, available_keys, targets)
-    dependencies = _dependencies(needed, producers, available_keys)
-    order = _topological_order(needed, dependencies, producers)
-    return _build(needed, dependencies, order, available_keys)
+    dependencies = _dependencies(registered, needed, producers, available_keys)
+    stages = _stages(registered, needed, dependencies, producers)
+    return _build(registered, stages, dependencies, available_keys)
 
 
 def _key_set(keys: Collection[str], argument: str) -> frozenset[str]:
@@ -154,74 +164,83 @@ def _key_set(keys: Collection[str], argument: str) -> frozenset[str]:
     return result
 
 
-def _active_producers(
-    registered: tuple[AnyTask, ...], available: frozenset[str] | None
-) -> dict[str, AnyTask]:
+# The helpers below refer to tasks by their index in registration order.
+
+
+def _active_producers(registered: tuple[AnyTask, ...], available: frozenset[str] | None) -> dict[str, int]:
     # A task whose outputs are all available already has its results and is
     # left out; one with only some of them would overwrite a provided value.
-    producers: dict[str, AnyTask] = {}
-    for item in registered:
-        if available is not None and item.outputs:
-            provided = [key for key in item.outputs if key in available]
-            if len(provided) == len(item.outputs):
+    producers: dict[str, int] = {}
+    for index, item in enumerate(registered):
+        outputs = item._outputs
+        if available and not available.isdisjoint(outputs):
+            provided = [key for key in outputs if key in available]
+            if len(provided) == len(outputs):
                 continue
-            if provided:
-                missing = [key for key in item.outputs if key not in available]
-                msg = (
-                    f"task {item.name!r} produces {list(item.outputs)!r}; the initial state "
-                    f"provides {provided!r} but not {missing!r}, so running the task would "
-                    "overwrite provided values. Provide all of its outputs or none of them"
-                )
-                raise OverwriteError(msg, task=item.name, keys=provided)
-        for key in item.outputs:
-            producers[key] = item
+            missing = [key for key in outputs if key not in available]
+            msg = (
+                f"task {item.name!r} produces {list(outputs)!r}; the initial state "
+                f"provides {provided!r} but not {missing!r}, so running the task would "
+                "overwrite provided values. Provide all of its outputs or none of them"
+            )
+            raise OverwriteError(msg, task=item.name, keys=provided)
+        for key in outputs:
+            producers[key] = index
     return producers
 
 
 def _needed_tasks(
     registered: tuple[AnyTask, ...],
-    producers: dict[str, AnyTask],
+    producers: dict[str, int],
     available: frozenset[str] | None,
     targets: Collection[str] | None,
-) -> list[AnyTask]:
-    active = [item for item in registered if not item.outputs or any(k in producers for k in item.outputs)]
+) -> list[int]:
+    # Sinks always run; a task with outputs runs unless all of them are available.
+    active = [
+        index for index, item in enumerate(registered) if not item._outputs or item._outputs[0] in producers
+    ]
     if targets is None:
         return active
 
     wanted = _key_set(targets, "targets")
-    known = set(producers) | (available or set())
-    pending: list[AnyTask] = []
+    pending: list[int] = []
     for key in sorted(wanted):
         producer = producers.get(key)
         if producer is not None:
             pending.append(producer)
         elif available is None or key not in available:
-            suggestions = difflib.get_close_matches(key, sorted(known), n=3)
+            known = sorted(set(producers) | (available or set()))
+            suggestions = difflib.get_close_matches(key, known, n=3)
             hint = f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
             msg = f"target {key!r} is produced by no task and is not in the available keys{hint}"
             raise UnknownKeyError(msg, key=key, suggestions=suggestions)
 
     chosen: set[int] = set()
     while pending:
-        item = pending.pop()
-        if id(item) in chosen:
+        index = pending.pop()
+        if index in chosen:
             continue
-        chosen.add(id(item))
-        pending.extend(producers[key] for key in item.inputs if key in producers)
-    return [item for item in active if id(item) in chosen]
+        chosen.add(index)
+        pending.extend(producers[key] for key in registered[index]._inputs if key in producers)
+    return [index for index in active if index in chosen]
 
 
 def _dependencies(
-    needed: list[AnyTask], producers: dict[str, AnyTask], available: frozenset[str] | None
-) -> dict[int, list[AnyTask]]:
-    dependencies: dict[int, list[AnyTask]] = {}
-    for item in needed:
-        upstream: dict[int, AnyTask] = {}
-        for key in item.inputs:
+    registered: tuple[AnyTask, ...],
+    needed: list[int],
+    producers: dict[str, int],
+    available: frozenset[str] | None,
+) -> dict[int, set[int]]:
+    dependencies: dict[int, set[int]] = {}
+    for index in needed:
+        item = registered[index]
+        upstream: set[int] = set()
+        for key in item._inputs:
             producer = producers.get(key)
             if producer is not None:
-                upstream[id(producer)] = producer
-            elif available is not None and key not in available:
+                upstream.add(producer)
+                continue
+            if available is not None and key not in available:
                 known = sorted(set(producers) | available)
                 suggestions = difflib.get_close_matches(key, known, n=3)
                 hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
@@ -231,22 +250,34 @@ def _dependencies(
                     "register a task that produces it"
                 )
                 raise MissingInputError(msg, task=item.name, key=key, suggestions=suggestions)
-        dependencies[id(item)] = list(upstream.values())
+        dependencies[index] = upstream
     return dependencies
 
 
-def _topological_order(
-    needed: list[AnyTask], dependencies: dict[int, list[AnyTask]], producers: dict[str, AnyTask]
-) -> list[AnyTask]:
-    by_id = {id(item): item for item in needed}
+def _stages(
+    registered: tuple[AnyTask, ...],
+    needed: list[int],
+    dependencies: dict[int, set[int]],
+    producers: dict[str, int],
+) -> list[list[int]]:
+    # graphlib releases tasks in batches whose producers have all finished;
+    # batch k is exactly the set of tasks whose longest chain of producers
+    # has length k.
     sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
-    for item in needed:
-        sorter.add(id(item), *(id(producer) for producer in dependencies[id(item)]))
+    for index in needed:
+        sorter.add(index, *dependencies[index])
     try:
-        return [by_id[node] for node in sorter.static_order()]
+        sorter.prepare()
     except graphlib.CycleError as error:
-        nodes = [by_id[node] for node in error.args[1]]
-        raise _cycle_error(nodes, producers) from None
+        cycle = [registered[index] for index in error.args[1]]
+        raise _cycle_error(cycle, {key: registered[index] for key, index in producers.items()}) from None
+
+    stages: list[list[int]] = []
+    while sorter.is_active():
+        batch = sorted(sorter.get_ready())
+        stages.append(batch)
+        sorter.done(*batch)
+    return stages
 
 
 def _cycle_error(nodes: list[AnyTask], producers: dict[str, AnyTask]) -> CycleError:
@@ -264,55 +295,40 @@ def _cycle_error(nodes: list[AnyTask], producers: dict[str, AnyTask]) -> CycleEr
 
 
 def _build(
-    needed: list[AnyTask],
-    dependencies: dict[int, list[AnyTask]],
-    order: list[AnyTask],
+    registered: tuple[AnyTask, ...],
+    stage_indices: list[list[int]],
+    dependencies: dict[int, set[int]],
     available: frozenset[str] | None,
 ) -> Plan:
-    # A task's stage is the length of its longest chain of producers.
-    stage_of: dict[int, int] = {}
-    for item in order:
-        upstream = dependencies[id(item)]
-        stage_of[id(item)] = 1 + max(stage_of[id(p)] for p in upstream) if upstream else 0
+    order = [index for stage in stage_indices for index in stage]
+    position = {index: at for at, index in enumerate(order)}
+    tasks = tuple(registered[index] for index in order)
+    stages = tuple(tuple(registered[index] for index in stage) for stage in stage_indices)
 
-    buckets: list[list[AnyTask]] = [[] for _ in range(max(stage_of.values(), default=-1) + 1)]
-    for item in needed:
-        buckets[stage_of[id(item)]].append(item)
-    stages = tuple(tuple(bucket) for bucket in buckets)
-    tasks = tuple(item for stage in stages for item in stage)
+    dependents: list[list[int]] = [[] for _ in order]
+    for index in order:
+        at = position[index]
+        for producer in dependencies[index]:
+            dependents[position[producer]].append(at)
 
-    position = {id(item): index for index, item in enumerate(tasks)}
-    dependents: list[list[int]] = [[] for _ in tasks]
-    for item in tasks:
-        for producer in dependencies[id(item)]:
-            dependents[position[id(producer)]].append(position[id(item)])
-
-    producers = {key: item for item in tasks for key in item.outputs}
-    consumers: dict[str, list[AnyTask]] = {}
-    for item in tasks:
-        for key in item.inputs:
-            consumers.setdefault(key, []).append(item)
+    plan_producers = {key: item for item in tasks for key in item._outputs}
 
     result = object.__new__(Plan)
     fields: dict[str, object] = {
         "_available": available,
         "_calls": tuple(
-            (
-                item.func,
-                item._binding.positional,
-                item._binding.keywords,
-                item.outputs,
-                item._single_output,
-            )
+            (item._func, item._binding.positional, item._binding.keywords, item._outputs, item._single_output)
             for item in tasks
         ),
-        "_consumers": {key: tuple(items) for key, items in consumers.items()},
-        "_dependency_counts": tuple(len(dependencies[id(item)]) for item in tasks),
+        "_consumers": None,
+        "_dependency_counts": tuple(len(dependencies[index]) for index in order),
         "_dependents": tuple(tuple(indices) for indices in dependents),
-        "_external_inputs": tuple(key for key in consumers if key not in producers),
-        "_producers": producers,
-        "_registered": tuple(needed),
-        "_stage_of": tuple(index for index, stage in enumerate(stages) for _ in stage),
+        "_external_inputs": tuple(
+            dict.fromkeys(key for item in tasks for key in item._inputs if key not in plan_producers)
+        ),
+        "_producers": plan_producers,
+        "_registered": tuple(registered[index] for index in sorted(order)),
+        "_stage_of": tuple(number for number, stage in enumerate(stage_indices) for _ in stage),
         "_stages": stages,
         "_tasks": tasks,
     }
