@@ -95,7 +95,7 @@ def classify_document(
     ):
         return SECURITY_POLICY
 
-    # Text without a detectable language (Lorem ipsum, symbol soup) is not prose.
+    # Text without a detectable language, such as Lorem ipsum, is not prose.
     if language != UNKNOWN and not control_ids and len(keywords) <= MAX_PROSE_KEYWORDS:
         return PROSE
     return OTHER

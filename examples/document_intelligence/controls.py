@@ -56,7 +56,7 @@ _AFTER = r"(?![\w\-]|\.\d)"
 _SOC2_CC_OR_PI = re.compile(_BEFORE + r"(?P<id>(?:CC|PI)[1-9]\.[1-9])" + _AFTER)
 _SOC2_ID = r"(?:CC|PI|A|C|P)[1-9]\.[1-9]"
 _SOC2_ANCHORED_LIST = re.compile(
-    r"\b(?:SOC\s*2|TSC|Trust\s+Services\s+Criteri(?:a|on))"
+    r"\b(?:SOC\s*2|TSC|Trust\s+Services?\s+Criteri(?:a|on))"
     r"(?:\s+(?:criteri(?:a|on)|points?\s+of\s+focus))?[\s:]*"
     rf"(?P<ids>{_SOC2_ID}{_AFTER}(?:\s*(?:,|;|/|&|and|or)\s*{_SOC2_ID}{_AFTER})*)"
 )
@@ -66,9 +66,7 @@ _SOC2_ANCHORED_LIST = re.compile(
 # in a list that follows "Annex A" or "ISO 27001 ... control", because plain
 # decimal numbers and the management-system clauses (ISO 27001 clause 6.1.2)
 # look the same.
-_ISO_PREFIXED = re.compile(
-    _BEFORE + r"A\.(?P<id>(?:[5-9]|1[0-8])\.[1-9]\.[1-9]|[5-8]\.[1-9]\d?)" + _AFTER
-)
+_ISO_PREFIXED = re.compile(_BEFORE + r"A\.(?P<id>(?:[5-9]|1[0-8])\.[1-9]\.[1-9]|[5-8]\.[1-9]\d?)" + _AFTER)
 _ISO_ID = r"(?:A\.)?(?:[5-9]|1[0-8])\.[1-9]\d?(?:\.[1-9])?"
 _ISO_ANCHORED_LIST = re.compile(
     r"(?:\bAnnex\s+A\b(?:\s*\((?:ISO(?:/IEC)?\s*)?(?:27001:)?20(?:13|22)\))?[\s:\u2013\-]*"
@@ -77,12 +75,14 @@ _ISO_ANCHORED_LIST = re.compile(
     rf"(?P<ids>{_ISO_ID}{_AFTER}(?:\s*(?:,|;|/|&|and|or)\s*{_ISO_ID}{_AFTER})*)"
 )
 
-# NIST ids are a family, a hyphen and a control number without a leading zero,
-# optionally followed by an enhancement in brackets: AC-2, IA-2(1), SC-7 (5).
+# NIST ids are a family, a hyphen and a control number, optionally followed by
+# an enhancement in brackets: AC-2, IA-2(1), SC-7 (5). The OSCAL catalog writes
+# the numbers with two digits (AC-02, IA-13(01)), so one leading zero is allowed
+# and removed from the result.
+_NIST_NUMBER = r"(?:0[1-9]|[1-9]\d?)"
 _NIST_ID = re.compile(
     _BEFORE
-    + r"(?P<family>[A-Z]{2})-(?P<number>[1-9]\d?)"
-    + r"(?:\s?\((?P<enhancement>[1-9]\d?)\))?"
+    + rf"(?P<family>[A-Z]{{2}})-(?P<number>{_NIST_NUMBER})(?:\s?\((?P<enhancement>{_NIST_NUMBER})\))?"
     + _AFTER
 )
 
@@ -113,7 +113,10 @@ def find_iso27001_ids(text: str) -> set[str]:
 
 
 def find_nist_ids(text: str) -> set[str]:
-    """Return the NIST SP 800-53 control ids in `text`, such as AC-2 and IA-2(1)."""
+    """Return the NIST SP 800-53 control ids in `text`, such as AC-2 and IA-2(1).
+
+    Ids come out without leading zeros, so AC-02(01) becomes AC-2(1).
+    """
     found: set[str] = set()
     for match in _NIST_ID.finditer(text):
         family = match["family"]

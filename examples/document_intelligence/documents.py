@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError, EmptyFileError, PyPdfError
+from pypdf.errors import DependencyError, PyPdfError
 
 # The PDF specification lets a header follow up to 1024 bytes of other data.
 _HEADER_SEARCH_BYTES = 1024
@@ -37,22 +37,18 @@ def open_pdf(path: Path, passwords: Mapping[str, str]) -> tuple[PdfReader, bool]
     if not data:
         raise DocumentError("the file is empty (0 bytes)")
     if b"%PDF-" not in data[:_HEADER_SEARCH_BYTES]:
-        raise DocumentError(
-            f"not a PDF: no %PDF- header in the first {_HEADER_SEARCH_BYTES} bytes"
-        )
+        raise DocumentError(f"not a PDF: no %PDF- header in the first {_HEADER_SEARCH_BYTES} bytes")
 
     try:
         reader = PdfReader(io.BytesIO(data))
-    except EmptyFileError as exc:
-        raise DocumentError("the file is empty (no PDF content)") from exc
     except PyPdfError as exc:
         raise DocumentError(describe_parse_error(data, exc)) from exc
     encrypted = reader.is_encrypted
     if encrypted:
         _decrypt(reader, passwords.get(path.name))
 
-    # Reading the page tree here, while the raw bytes are at hand, tells a
-    # truncated file from a damaged one.
+    # The page tree is read here, while the raw bytes are at hand, so that the
+    # error can distinguish a truncated file from a damaged one.
     try:
         len(reader.pages)
     except PyPdfError as exc:
@@ -82,8 +78,7 @@ def _decrypt(reader: PdfReader, password: str | None) -> None:
             "the passwords file has no entry for this file name"
         )
     raise DocumentError(
-        "cannot be decrypted: neither the empty password nor the password "
-        "in the passwords file opens it"
+        "cannot be decrypted: neither the empty password nor the password in the passwords file opens it"
     )
 
 
@@ -106,4 +101,3 @@ def describe_parse_error(data: bytes, error: Exception) -> str:
     if b"%%EOF" not in data[-_TRAILER_SEARCH_BYTES:]:
         return f"cannot be parsed: the file is truncated (no %%EOF marker at its end): {error}"
     return f"cannot be parsed: the file is damaged: {error}"
-

@@ -30,9 +30,7 @@ SECURITY_KEYWORDS: Mapping[str, str] = {
     "key management": r"(?:key\s+management|(?:cryptographic|encryption)\s+keys?)",
     "least privilege": r"least[\s-]+privileges?",
     "malware": r"(?:malware|ransomware|malicious\s+(?:code|software))",
-    "multi-factor authentication": (
-        r"(?:multi[\s-]?factor|two[\s-]factor|2fa|mfa)(?:\s+authentication)?"
-    ),
+    "multi-factor authentication": r"(?:multi[\s-]?factor|two[\s-]factor|2fa|mfa)(?:\s+authentication)?",
     "password": r"(?:passwords?|passphrases?)",
     "patch management": r"(?:patch\s+management|security\s+patch(?:es)?|patching)",
     "penetration test": r"(?:penetration\s+test(?:s|ing)?|pen[\s-]?test(?:s|ing)?)",
@@ -45,8 +43,7 @@ SECURITY_KEYWORDS: Mapping[str, str] = {
 }
 
 _KEYWORD_PATTERNS: Mapping[str, re.Pattern[str]] = {
-    keyword: re.compile(rf"\b{pattern}\b", re.IGNORECASE)
-    for keyword, pattern in SECURITY_KEYWORDS.items()
+    keyword: re.compile(rf"\b{pattern}\b", re.IGNORECASE) for keyword, pattern in SECURITY_KEYWORDS.items()
 }
 
 # "encryp-\ntion" -> "encryption". Only a hyphen directly before the line break

@@ -1,9 +1,9 @@
 """Detect the language of a text with langdetect, offline and deterministically."""
 
-import functools
+import threading
 
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-from langdetect.lang_detect_exception import LangDetectException
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory  # type: ignore[import-untyped]
+from langdetect.lang_detect_exception import LangDetectException  # type: ignore[import-untyped]
 
 UNKNOWN = "unknown"
 
@@ -16,21 +16,26 @@ MIN_LETTERS = 20
 MIN_PROBABILITY = 0.90
 
 
-@functools.cache
-def _detector_factory() -> DetectorFactory:
-    """Load the language profiles once.
+_factory: DetectorFactory | None = None
+_factory_lock = threading.Lock()
 
-    This factory replaces `langdetect.detect`, whose shared factory can be used
-    by a second thread before the first one has finished loading the profiles.
-    If two threads call this before the cache is filled, each loads its own full
-    factory, which is wasteful but correct.
+
+def _detector_factory() -> DetectorFactory:
+    """Return the detector factory, loading the language profiles on first use.
+
+    This replaces the shared factory of `langdetect.detect`, which a second
+    thread can use before the first one has finished loading the profiles.
     """
-    factory = DetectorFactory()
-    factory.load_profile(PROFILES_DIRECTORY)
-    # Each detector seeds its own random.Random with this value, so the result
-    # for a given text is the same in every run and every thread.
-    factory.seed = 0
-    return factory
+    global _factory
+    with _factory_lock:
+        if _factory is None:
+            factory = DetectorFactory()
+            factory.load_profile(PROFILES_DIRECTORY)
+            # Each detector seeds its own random.Random with this value, so the
+            # result for a given text is the same in every run and every thread.
+            factory.seed = 0
+            _factory = factory
+        return _factory
 
 
 def detect_language(text: str) -> str:

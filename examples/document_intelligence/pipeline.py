@@ -90,7 +90,9 @@ class DocumentRow:
 
     def to_csv(self) -> dict[str, str]:
         """Return the row as CSV cells keyed by CSV_COLUMNS."""
-        encrypted = "" if self.encrypted is None else ("yes" if self.encrypted else "no")
+        encrypted = ""
+        if self.encrypted is not None:
+            encrypted = "yes" if self.encrypted else "no"
         return {
             "document": self.document,
             "status": self.status,
@@ -107,7 +109,7 @@ class DocumentRow:
 
 
 # Tasks of one document. Each reads the state keys named in `inputs` and
-# writes the keys named in `outputs`. The initial state holds "path" and
+# writes the keys named in `outputs`. The initial state contains "path" and
 # "passwords".
 
 
@@ -227,19 +229,17 @@ DOCUMENT_TASKS = Registry(
 REPORT_TASKS = Registry([write_csv])
 
 
-def build_document_plan(registry: Registry = DOCUMENT_TASKS) -> Plan:
-    """Build the plan that turns {"path", "passwords"} into a "row"."""
-    return plan(registry, available={"path", "passwords"}, targets={"row"})
+def build_document_plan() -> Plan:
+    """Build the plan that turns the initial keys "path" and "passwords" into a "row"."""
+    return plan(DOCUMENT_TASKS, available={"path", "passwords"}, targets={"row"})
 
 
 def build_report_plan() -> Plan:
-    """Build the plan that writes {"rows"} to the CSV file {"output"}."""
+    """Build the plan that writes the initial key "rows" to the CSV file at "output"."""
     return plan(REPORT_TASKS, available={"rows", "output"})
 
 
-def process_document(
-    document_plan: Plan, path: Path, passwords: Mapping[str, str]
-) -> DocumentRow:
+def process_document(document_plan: Plan, path: Path, passwords: Mapping[str, str]) -> DocumentRow:
     """Run `document_plan` on one file and return its row.
 
     A file that cannot be opened, decrypted or parsed, or that makes a task
@@ -251,8 +251,10 @@ def process_document(
     except documents.DocumentError as exc:
         logger.warning("%s: %s", path.name, exc)
         return DocumentRow(document=path.name, status=STATUS_ERROR, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - pypdf can raise anything on hostile input
-        # flowlite adds a note that names the failing task.
+    except Exception as exc:
+        # pypdf can raise almost anything on a malformed file, and a bug in a
+        # task must not stop the batch either. flowlite adds a note that names
+        # the failing task.
         notes = "; ".join(getattr(exc, "__notes__", ()))
         logger.exception("%s: unexpected error (%s)", path.name, notes)
         message = f"unexpected error: {type(exc).__name__}: {exc}"
@@ -277,9 +279,7 @@ def process_documents(
     if document_plan is None:
         document_plan = build_document_plan()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="document") as pool:
-        futures = [
-            pool.submit(process_document, document_plan, path, passwords) for path in paths
-        ]
+        futures = [pool.submit(process_document, document_plan, path, passwords) for path in paths]
         return [future.result() for future in futures]
 
 
@@ -355,7 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_OUTPUT,
         metavar="FILE.csv",
-        help=f"CSV file to write, replacing an existing one (default: {DEFAULT_OUTPUT} in the current directory)",
+        help=(
+            f"CSV file to write, replacing an existing one "
+            f"(default: {DEFAULT_OUTPUT} in the current directory)"
+        ),
     )
     parser.add_argument(
         "--workers",
@@ -416,9 +419,10 @@ def summarize(rows: Sequence[DocumentRow], seconds: float, workers: int, output:
     statuses = Counter(row.status for row in rows)
     doc_types = Counter(row.doc_type for row in rows if row.doc_type)
     rate = len(rows) / seconds if seconds > 0 else 0.0
+    worker_text = "1 worker" if workers == 1 else f"{workers} workers"
     lines = [
-        f"{len(rows)} documents in {seconds:.2f} s ({rate:.1f} documents/s, {workers} workers): "
-        f"{statuses[STATUS_OK]} ok, {statuses[STATUS_ERROR]} errors",
+        f"{len(rows)} documents in {seconds:.2f} s ({rate:.1f} documents/s, {worker_text}): "
+        f"{statuses[STATUS_OK]} ok, {statuses[STATUS_ERROR]} failed",
         "document types: "
         + (", ".join(f"{name} {count}" for name, count in sorted(doc_types.items())) or "none"),
         f"wrote {output}",
