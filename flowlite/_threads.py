@@ -11,6 +11,7 @@ and they end with the run.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -55,6 +56,7 @@ class ThreadScheduler:
         self._next_stage = 0
         self._completed_stages: deque[int] = deque()
         self._internal_error: BaseException | None = None
+        self._context = contextvars.copy_context()
 
     def steps(self) -> Iterator[int]:
         """Run the plan in the calling thread, yielding stage indices as stages complete.
@@ -90,8 +92,14 @@ class ThreadScheduler:
                     thread.join()
 
     def _spawn(self) -> None:
+        # Each pool thread runs in its own copy of the context of the thread
+        # that started the run, so tasks see the caller's context variables
+        # wherever they run (a context can be entered by one thread at a time).
         number = len(self._threads) + 1
-        thread = threading.Thread(target=self._thread_main, name=f"flowlite-worker-{number}", daemon=True)
+        context = self._context.copy()
+        thread = threading.Thread(
+            target=context.run, args=(self._thread_main,), name=f"flowlite-worker-{number}", daemon=True
+        )
         self._threads.append(thread)
         thread.start()
 
