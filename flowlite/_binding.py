@@ -38,7 +38,7 @@ class Binding:
 def check_key(key: object, *, function: str, role: str, parameter: str | None = None) -> str:
     """Return `key` when it is a non-empty `str`, else raise `TaskDefinitionError`.
 
-    `parameter` is the parameter that the key is bound to, if any; the error names it.
+    The error names `parameter`, the parameter that the key is bound to, when given.
     """
     bound_to = "" if parameter is None else f" for parameter {parameter!r}"
     if not isinstance(key, str):

@@ -34,15 +34,15 @@ class FlowliteError(Exception):
     """Base class of every error that flowlite raises for its own reasons."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickle and copy rebuild an exception by calling its class with
-        # `args` only, which fails for the keyword-only attributes of the
-        # subclasses. A process pool pickles errors raised in its workers,
-        # such as OutputError, so rebuild from `args` and the attribute dict.
+        # By default, pickle and copy call the class with `args` alone, which
+        # fails for the subclasses' keyword-only arguments. A process pool
+        # pickles the errors raised in its workers, such as OutputError, so
+        # rebuild from `args` and the attribute dict instead.
         return (_restore_error, (type(self), self.args), self.__dict__)
 
 
 def _restore_error(cls: type[FlowliteError], args: tuple[Any, ...]) -> FlowliteError:
-    # BaseException.__new__ stores `args` without calling __init__; pickle
+    # BaseException.__new__ stores `args` without calling __init__. Pickle
     # then restores the attributes through BaseException.__setstate__.
     return cls.__new__(cls, *args)
 

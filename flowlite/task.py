@@ -55,12 +55,16 @@ class Task(Generic[P, R_co]):
             raise TaskDefinitionError(msg, function=function_name)
         if is_async(fn):
             msg = (
-                f"task {name!r}: async functions are not supported by the runner; "
+                f"task {function_name!r}: async functions are not supported by the runner; "
                 "wrap the coroutine in a synchronous function that calls asyncio.run()"
             )
-            raise TaskDefinitionError(msg, function=name)
+            raise TaskDefinitionError(msg, function=function_name)
 
         functools.update_wrapper(self, fn)
+        if isinstance(fn, functools.partial) and "__module__" not in vars(fn):
+            # A plain partial reports the module and docstring of the partial
+            # class, so take them from the function it calls, like the name.
+            functools.update_wrapper(self, _called_function(fn), assigned=_PARTIAL_ASSIGNED, updated=())
         self.__name__ = function_name
         if not isinstance(getattr(fn, "__qualname__", None), str):
             self.__qualname__ = function_name
@@ -69,11 +73,11 @@ class Task(Generic[P, R_co]):
         self._func = fn
         self._name = name
         self._declared = (inputs, outputs)
-        binding = _binding.bind_inputs(inputs, read_signature(fn), function=name)
+        binding = _binding.bind_inputs(inputs, read_signature(fn), function=function_name)
         self._binding = binding
         self._inputs = binding.keys
         self._outputs, self._single_output = _binding.bind_outputs(
-            outputs, function=name, default=function_name
+            outputs, function=function_name, default=function_name
         )
 
     @property
@@ -163,6 +167,16 @@ class Task(Generic[P, R_co]):
             return self.__qualname__
         inputs, outputs = self._declared
         return (_rebuild_task, (self._func, inputs, outputs, self._name))
+
+
+_PARTIAL_ASSIGNED = ("__module__", "__qualname__", "__doc__")
+
+
+def _called_function(fn: functools.partial[Any]) -> Callable[..., Any]:
+    inner: Callable[..., Any] = fn
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    return inner
 
 
 def _find_by_qualname(module_name: object, qualname: str) -> object:
