@@ -79,8 +79,12 @@ def bind_outputs(outputs: object, *, function: str, default: str) -> tuple[tuple
     if not isinstance(outputs, (list, tuple)):
         msg = (
             f"task {function!r}: outputs must be a key, a list or tuple of keys, or () "
-            f"for a sink, got {outputs!r} ({type(outputs).__name__}); "
-            "sets and other unordered collections cannot be matched to returned tuples"
+            f"for a sink, got {outputs!r} ({type(outputs).__name__})"
+            + (
+                "; a set has no order, so its keys cannot be matched to a returned tuple"
+                if isinstance(outputs, (set, frozenset))
+                else ""
+            )
         )
         raise TaskDefinitionError(msg, function=function)
 
@@ -176,7 +180,8 @@ def _bind_in_order(keys: list[str], signature: inspect.Signature, *, function: s
         if target is None:
             msg = (
                 f"task {function!r}: {len(keys)} inputs {keys!r} were declared but the function "
-                f"takes at most {len(slots)} positional arguments {[p.name for p in slots]!r}; "
+                f"takes at most {len(slots)} positional argument{'' if len(slots) == 1 else 's'} "
+                f"{[p.name for p in slots]!r}; "
                 "remove the extra keys or bind by name with inputs={parameter: key}"
             )
             raise TaskDefinitionError(msg, function=function, key=key)

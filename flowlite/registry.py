@@ -41,6 +41,12 @@ class Registry:
         self._tasks: dict[str, Task[..., Any]] = {}
         self._producers: dict[str, Task[..., Any]] = {}
         self._lock = threading.Lock()
+        if isinstance(tasks, Task):
+            msg = (
+                f"Registry() takes an iterable of tasks, got the single task {tasks.name!r}; "
+                "write Registry([task])"
+            )
+            raise TaskDefinitionError(msg, function=tasks.name)
         for item in tasks:
             self.add(item)
 

@@ -92,7 +92,13 @@ def stream(
     After a failure, the states of the stages completed before it have been
     yielded and the failure is raised as in `run()`.
     """
+    # Validate here, so that a mistake raises at the call rather than at the
+    # first next() of the returned generator.
     execution = _Execution(registry_or_plan, initial_state, max_workers, executor, targets, keep_going)
+    return _stream_states(execution)
+
+
+def _stream_states(execution: _Execution) -> Iterator[State]:
     current = State(execution.values)
     stages = execution.plan.stages
     for index in execution.steps(report_stages=True):
@@ -347,7 +353,10 @@ def _resolve_plan(
         if targets is None:
             return source
         available = source.available if source.available is not None else frozenset()
-        return plan(source._registered, available=available | set(values), targets=targets)
+        # A provided key that the plan produces stays unavailable, so that
+        # _check_initial_state reports the overwrite as it does without targets.
+        provided = set(values).difference(source.outputs)
+        return plan(source._registered, available=available | provided, targets=targets)
     if isinstance(source, (str, bytes, Mapping)) or not isinstance(source, Iterable):
         msg = f"run() needs a Plan, a Registry or an iterable of tasks, got {type(source).__name__}"
         raise InvalidArgumentError(msg)

@@ -87,9 +87,9 @@ class State(Mapping[str, Any]):
         return position is not None and position < self._size
 
     def __iter__(self) -> Iterator[str]:
-        # A newer state may append to the shared log at any time, even during
-        # this iteration, and a dict that grows cannot be iterated, so the
-        # keys are copied under the lock that appends take.
+        # A newer state may append to the shared log during this iteration.
+        # A dict cannot be iterated while it grows, so the keys are copied
+        # under the lock that appends take.
         log = self._log
         with log.lock:
             keys = list(itertools.islice(log.entries, self._size))

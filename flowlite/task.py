@@ -134,18 +134,20 @@ class Task(Generic[P, R_co]):
         if isinstance(result, tuple):
             if len(result) == count:
                 return result
-            problem = f"a tuple of {len(result)} values"
+            problem = f"a tuple of length {len(result)}"
         elif isinstance(result, Mapping):
             if len(result) == count and all(key in result for key in self._outputs):
                 return tuple(result[key] for key in self._outputs)
             missing = [key for key in self._outputs if key not in result]
             extra = [key for key in result if key not in self._outputs]
-            problem = f"a mapping missing keys {missing!r} and with extra keys {extra!r}"
+            parts = [f"missing keys {missing!r}"] if missing else []
+            parts += [f"extra keys {extra!r}"] if extra else []
+            problem = f"a mapping with {' and '.join(parts)}"
         else:
             problem = f"{type(result).__name__} {_short_repr(result)}"
         msg = (
             f"task {self._name!r} declares outputs {list(self._outputs)!r} and must return "
-            f"a tuple of {count} values or a mapping with exactly those keys, but returned "
+            f"a tuple of length {count} or a mapping with exactly those keys, but returned "
             f"{problem}; nothing it returned was stored"
         )
         raise OutputError(msg, task=self._name, outputs=self._outputs, value=result)

@@ -721,9 +721,9 @@ def test_run_splits_mapping_into_outputs() -> None:
 # OutputError: each wrong return value for outputs ["quotient", "remainder"],
 # with the words that the message uses for it.
 WRONG_RESULTS = [
-    pytest.param((3,), "a tuple of 1 values", id="short-tuple"),
-    pytest.param((3, 1, 0), "a tuple of 3 values", id="long-tuple"),
-    pytest.param((), "a tuple of 0 values", id="empty-tuple"),
+    pytest.param((3,), "a tuple of length 1", id="short-tuple"),
+    pytest.param((3, 1, 0), "a tuple of length 3", id="long-tuple"),
+    pytest.param((), "a tuple of length 0", id="empty-tuple"),
     pytest.param(None, "NoneType None", id="none"),
     pytest.param([3, 1], "list [3, 1]", id="list"),
     pytest.param("ab", "str 'ab'", id="two-character-str"),
@@ -732,7 +732,7 @@ WRONG_RESULTS = [
     pytest.param({"quotient": 3, "remainder": 1, "rest": 0}, "extra keys ['rest']", id="mapping-extra-key"),
     pytest.param(
         {"quotient": 3, "rest": 0},
-        "missing keys ['remainder'] and with extra keys ['rest']",
+        "missing keys ['remainder'] and extra keys ['rest']",
         id="mapping-missing-and-extra",
     ),
 ]

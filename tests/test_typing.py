@@ -34,8 +34,10 @@ def test_typing_case_errors_match(case: Path) -> None:
     result = run_mypy("--show-error-codes", "--hide-error-context", "--no-error-summary", str(case))
 
     reported: dict[int, str] = {}
+    path = re.escape(str(case.relative_to(ROOT)))
+    error_line = re.compile(rf"{path}:(\d+): error: (.+?)(?:  \[[\w-]+\])?$")
     for line in result.stdout.splitlines():
-        match = re.match(rf"{re.escape(str(case.relative_to(ROOT)))}:(\d+): error: (.+?)(?:  \[[\w-]+\])?$", line)
+        match = error_line.match(line)
         if match:
             reported[int(match.group(1))] = match.group(2)
 
