@@ -14,10 +14,10 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from flowlite.plan import Plan
+from flowlite.plan import Call, Plan
 
 __all__ = ["ThreadScheduler"]
 
@@ -35,8 +35,10 @@ class ThreadScheduler:
         report_stages: bool,
         failures: dict[int, BaseException],
         finished: set[int],
+        calls: Sequence[Call],
     ) -> None:
         self._plan = plan
+        self._calls = calls
         self._values = values
         self._max_threads = max_workers - 1
         self._keep_going = keep_going
@@ -126,7 +128,7 @@ class ThreadScheduler:
         # Take and run ready tasks until the run is over; the calling thread
         # also returns the index of each completed stage it must report.
         plan = self._plan
-        calls = plan._calls
+        calls = self._calls
         dependents = plan._dependents
         values = self._values
         ready = self._ready

@@ -22,6 +22,11 @@ __all__ = ["Plan", "plan"]
 
 AnyTask = Task[..., Any]
 
+Call = tuple[Any, tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...], bool]
+"""How to call one task: the function, the keys passed positionally, the
+`(parameter, key)` pairs passed by name, the output keys, and whether the
+return value is stored whole under the single output key."""
+
 
 @final
 class Plan:
@@ -48,10 +53,7 @@ class Plan:
     )
 
     _available: frozenset[str] | None
-    # Per task, what the runner needs to call it: the function, the keys
-    # passed positionally, the (parameter, key) pairs passed by name, the
-    # output keys, and whether the return value is stored whole.
-    _calls: tuple[tuple[Any, tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...], bool], ...]
+    _calls: tuple[Call, ...]
     # Built on the first call of consumers_of().
     _consumers: dict[str, tuple[AnyTask, ...]] | None
     _dependency_counts: tuple[int, ...]

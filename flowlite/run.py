@@ -7,7 +7,7 @@ import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flowlite._threads import ThreadScheduler
@@ -17,7 +17,7 @@ from flowlite.errors import (
     OverwriteError,
     RunFailed,
 )
-from flowlite.plan import Plan, plan
+from flowlite.plan import Call, Plan, plan
 from flowlite.registry import Registry
 from flowlite.state import State, _check_key
 from flowlite.task import Task
@@ -113,7 +113,12 @@ class _Cancelled(Exception):
 
 
 def _call_guarded(
-    abort: threading.Event, keep_going: bool, item: AnyTask, args: list[Any], kwargs: dict[str, Any]
+    abort: threading.Event,
+    keep_going: bool,
+    func: Callable[..., Any] | None,
+    item: AnyTask,
+    args: list[Any],
+    kwargs: dict[str, Any],
 ) -> tuple[Any, ...]:
     # Thread pools share memory with the scheduler, so a queued call checks
     # the run's abort flag and never starts after a failure, even one the
@@ -121,7 +126,7 @@ def _call_guarded(
     if abort.is_set():
         raise _Cancelled
     try:
-        return item._invoke(args, kwargs)
+        return _call(func, item, args, kwargs)
     except Exception:
         if not keep_going:
             abort.set()
@@ -131,9 +136,14 @@ def _call_guarded(
         raise
 
 
-def _call(item: AnyTask, args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    # Module-level so that process pools can pickle it by reference.
-    return item._invoke(args, kwargs)
+def _call(
+    func: Callable[..., Any] | None, item: AnyTask, args: list[Any], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    # Module-level so that process pools can pickle it by reference. `func`
+    # is None for the task's own function: the task pickles by reference,
+    # but a decorated function does not, because its name refers to the task.
+    result = (item.func if func is None else func)(*args, **kwargs)
+    return (result,) if item._single_output else item._split_result(result)
 
 
 class _Execution:
@@ -157,6 +167,9 @@ class _Execution:
 
         self.plan = _resolve_plan(source, self.values, targets)
         _check_initial_state(self.plan, self.values)
+        # What the schedulers call for each task, in plan order. Run options
+        # that act on every call (checks, retries) replace the function here.
+        self.calls: Sequence[Call] = self.plan._calls
         self.keep_going = keep_going
         self.failures: dict[int, BaseException] = {}
         self.finished: set[int] = set()
@@ -197,6 +210,7 @@ class _Execution:
                 report_stages=report_stages,
                 failures=self.failures,
                 finished=self.finished,
+                calls=self.calls,
             )
             yield from scheduler.steps()
             return
@@ -221,7 +235,7 @@ class _Execution:
             while True:
                 while ready and not self.stopped:
                     index = ready.popleft()
-                    future = self._submit(tasks[index], values)
+                    future = self._submit(index, values)
                     running[future] = index
                     future.add_done_callback(done.put)
                 if not running:
@@ -261,12 +275,18 @@ class _Execution:
                 # waiting for the tasks that are running.
                 self._stop(running)
 
-    def _submit(self, item: AnyTask, values: dict[str, Any]) -> Future[tuple[Any, ...]]:
-        args, kwargs = item._arguments(values)
+    def _submit(self, index: int, values: dict[str, Any]) -> Future[tuple[Any, ...]]:
+        func, positional, keywords, _, _ = self.calls[index]
+        item = self.plan._tasks[index]
+        args = [values[key] for key in positional]
+        kwargs = {name: values[key] for name, key in keywords}
+        replaced = None if func is item.func else func
         assert self.executor is not None
         if self.guarded:
-            return self.executor.submit(_call_guarded, self.abort, self.keep_going, item, args, kwargs)
-        return self.executor.submit(_call, item, args, kwargs)
+            return self.executor.submit(
+                _call_guarded, self.abort, self.keep_going, replaced, item, args, kwargs
+            )
+        return self.executor.submit(_call, replaced, item, args, kwargs)
 
     def _collect(
         self,
