@@ -1,5 +1,7 @@
 """flowlite: in-process workflow orchestration over an immutable state."""
 
+from flowlite._cancel import CancelToken, cancelled
+from flowlite._retry import Retry
 from flowlite.errors import (
     CycleError,
     DuplicateOutputError,
@@ -10,22 +12,27 @@ from flowlite.errors import (
     MissingInputError,
     OutputError,
     OverwriteError,
+    RunCancelled,
     RunFailed,
     TaskDefinitionError,
+    TaskTimeoutError,
     UnknownKeyError,
     UnknownTaskError,
 )
+from flowlite.hooks import Hooks, RunInfo, TaskEvent
 from flowlite.plan import Plan, plan
 from flowlite.registry import Registry
-from flowlite.run import default_max_workers, run, stream
+from flowlite.run import RunOptions, default_max_workers, run, stream
 from flowlite.state import State
 from flowlite.task import Task, task
 
 __all__ = [
+    "CancelToken",
     "CycleError",
     "DuplicateOutputError",
     "DuplicateTaskError",
     "FlowliteError",
+    "Hooks",
     "InvalidArgumentError",
     "InvalidKeyError",
     "MissingInputError",
@@ -33,12 +40,19 @@ __all__ = [
     "OverwriteError",
     "Plan",
     "Registry",
+    "Retry",
+    "RunCancelled",
     "RunFailed",
+    "RunInfo",
+    "RunOptions",
     "State",
     "Task",
     "TaskDefinitionError",
+    "TaskEvent",
+    "TaskTimeoutError",
     "UnknownKeyError",
     "UnknownTaskError",
+    "cancelled",
     "default_max_workers",
     "plan",
     "run",

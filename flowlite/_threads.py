@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from flowlite.plan import Call, Plan
+if TYPE_CHECKING:
+    from flowlite._execution import Execution
 
 __all__ = ["ThreadScheduler"]
 
@@ -25,26 +26,11 @@ __all__ = ["ThreadScheduler"]
 class ThreadScheduler:
     """One run of a plan on the calling thread plus lazily started pool threads."""
 
-    def __init__(
-        self,
-        plan: Plan,
-        values: dict[str, Any],
-        *,
-        max_workers: int,
-        keep_going: bool,
-        report_stages: bool,
-        failures: dict[int, BaseException],
-        finished: set[int],
-        calls: Sequence[Call],
-    ) -> None:
-        self._plan = plan
-        self._calls = calls
-        self._values = values
-        self._max_threads = max_workers - 1
-        self._keep_going = keep_going
+    def __init__(self, execution: Execution, *, report_stages: bool) -> None:
+        plan = execution.plan
+        self._execution = execution
+        self._max_threads = execution.max_workers - 1
         self._report_stages = report_stages
-        self._failures = failures
-        self._finished = finished
 
         self._condition = threading.Condition(threading.Lock())
         self._counts = list(plan._dependency_counts)
@@ -52,7 +38,6 @@ class ThreadScheduler:
         self._active = 0
         self._idle = 0
         self._threads: list[threading.Thread] = []
-        self._stopped = False
         self._closing = False
         self._stage_left = [len(stage) for stage in plan._stages]
         self._next_stage = 0
@@ -77,13 +62,13 @@ class ThreadScheduler:
         except GeneratorExit:
             # The consumer of stream() closed it: start nothing more and
             # wait below for the tasks that are running.
-            self._stop()
+            self.wake(stop=True)
             raise
         except BaseException:
             # KeyboardInterrupt or another exception in the calling thread
             # returns at once, without waiting for running tasks.
             wait_for_threads = False
-            self._stop()
+            self.wake(stop=True)
             raise
         finally:
             with self._condition:
@@ -92,6 +77,15 @@ class ThreadScheduler:
             if wait_for_threads:
                 for thread in self._threads:
                     thread.join()
+
+    def wake(self, *, stop: bool = False) -> None:
+        """Make every thread look at the run's stop flag; any thread may call it."""
+        with self._condition:
+            if stop:
+                self._execution.stop()
+            if self._execution.stopped:
+                self._ready.clear()
+            self._condition.notify_all()
 
     def _spawn(self) -> None:
         # Each pool thread runs in its own copy of the context of the thread
@@ -113,27 +107,23 @@ class ThreadScheduler:
             # recorded as failures; the calling thread raises it.
             with self._condition:
                 self._internal_error = error
-                self._stop_locked()
-
-    def _stop(self) -> None:
-        with self._condition:
-            self._stop_locked()
-
-    def _stop_locked(self) -> None:
-        self._stopped = True
-        self._ready.clear()
-        self._condition.notify_all()
+                self._execution.stop()
+                self._ready.clear()
+                self._condition.notify_all()
 
     def _work(self, *, main: bool) -> int | None:
         # Take and run ready tasks until the run is over; the calling thread
         # also returns the index of each completed stage it must report.
-        plan = self._plan
-        calls = self._calls
+        execution = self._execution
+        plan = execution.plan
+        tasks = plan._tasks
+        calls = execution.calls
         dependents = plan._dependents
-        values = self._values
+        values = execution.values
+        finished = execution.finished
+        release = execution.remaining_reads is not None
         ready = self._ready
         counts = self._counts
-        finished = self._finished
         condition = self._condition
         report_stages = self._report_stages
 
@@ -142,7 +132,7 @@ class ThreadScheduler:
                 if main and self._completed_stages:
                     return self._completed_stages.popleft()
 
-                if ready and not self._stopped:
+                if ready and not execution.stopped:
                     index = ready.popleft()
                     spawn = False
                     if ready:
@@ -163,7 +153,7 @@ class ThreadScheduler:
                         try:
                             result = func(*args, **kwargs) if kwargs else func(*args)
                             if not single:
-                                result = plan._tasks[index]._split_result(result)
+                                result = tasks[index]._split_result(result)
                         except BaseException as caught:
                             error = caught
                     finally:
@@ -171,7 +161,12 @@ class ThreadScheduler:
 
                     self._active -= 1
                     if error is not None:
-                        self._fail(index, error)
+                        execution.fail(index, error)
+                        if execution.stopped:
+                            ready.clear()
+                            condition.notify_all()
+                        elif not self._active and not ready:
+                            condition.notify_all()
                         if main and not isinstance(error, Exception):
                             raise error
                         del error
@@ -182,6 +177,8 @@ class ThreadScheduler:
                     else:
                         values.update(zip(outputs, result, strict=True))
                     finished.add(index)
+                    if release:
+                        execution.release_inputs(index)
                     for dependent in dependents[index]:
                         counts[dependent] -= 1
                         if counts[dependent] == 0:
@@ -190,7 +187,7 @@ class ThreadScheduler:
                         self._report_stage(index)
                     continue
 
-                if self._active == 0 and (self._stopped or not ready):
+                if self._active == 0 and (execution.stopped or not ready):
                     condition.notify_all()
                     return None
                 if not main and self._closing:
@@ -201,20 +198,11 @@ class ThreadScheduler:
 
     def _report_stage(self, index: int) -> None:
         stage_left = self._stage_left
-        stage_left[self._plan._stage_of[index]] -= 1
+        stage_left[self._execution.plan._stage_of[index]] -= 1
         reported = False
         while self._next_stage < len(stage_left) and stage_left[self._next_stage] == 0:
             self._completed_stages.append(self._next_stage)
             self._next_stage += 1
             reported = True
         if reported:
-            self._condition.notify_all()
-
-    def _fail(self, index: int, error: BaseException) -> None:
-        name = self._plan._tasks[index].name
-        error.add_note(f"flowlite: raised by task {name!r}")
-        self._failures[index] = error
-        if not self._keep_going or not isinstance(error, Exception):
-            self._stop_locked()
-        elif self._active == 0 and not self._ready:
             self._condition.notify_all()

@@ -23,8 +23,10 @@ __all__ = [
     "MissingInputError",
     "OutputError",
     "OverwriteError",
+    "RunCancelled",
     "RunFailed",
     "TaskDefinitionError",
+    "TaskTimeoutError",
     "UnknownKeyError",
     "UnknownTaskError",
 ]
@@ -154,6 +156,42 @@ class OverwriteError(FlowliteError, ValueError):
         super().__init__(message)
         self.task = task
         self.keys = tuple(keys)
+
+
+class TaskTimeoutError(FlowliteError, TimeoutError):
+    """One attempt of a task that ran longer than the task's `timeout`.
+
+    A thread cannot be stopped from outside, so on a thread the timed-out
+    call is abandoned and goes on until it returns; its result is dropped.
+    """
+
+    def __init__(self, message: str, *, task: str, timeout: float, attempt: int) -> None:
+        super().__init__(message)
+        self.task = task
+        self.timeout = timeout
+        self.attempt = attempt
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # OSError, the base of TimeoutError, reads its arguments in __init__,
+        # so the error is rebuilt through its constructor.
+        return (_restore_timeout, (str(self), self.task, self.timeout, self.attempt), self.__dict__)
+
+
+def _restore_timeout(message: str, task: str, timeout: float, attempt: int) -> TaskTimeoutError:
+    return TaskTimeoutError(message, task=task, timeout=timeout, attempt=attempt)
+
+
+class RunCancelled(FlowliteError):
+    """A run stopped through its `CancelToken` before every task had run.
+
+    `state` holds the initial state and every output produced before the
+    cancellation; `not_run` names the tasks that never started, in plan order.
+    """
+
+    def __init__(self, message: str, *, state: Mapping[str, Any], not_run: Sequence[str]) -> None:
+        super().__init__(message)
+        self.state = state
+        self.not_run = tuple(not_run)
 
 
 class OutputError(FlowliteError, ValueError):

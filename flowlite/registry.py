@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar, final, overload
 
+from flowlite._retry import Retry
 from flowlite.errors import DuplicateOutputError, DuplicateTaskError, TaskDefinitionError, UnknownTaskError
 from flowlite.task import Inputs, Outputs, Task, TaskDecorator
 
@@ -108,6 +109,8 @@ class Registry:
         inputs: Inputs = None,
         outputs: Outputs = None,
         name: str | None = None,
+        retries: int | Retry | None = None,
+        timeout: float | None = None,
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
@@ -118,9 +121,11 @@ class Registry:
         inputs: Inputs = None,
         outputs: Outputs = None,
         name: str | None = None,
+        retries: int | Retry | None = None,
+        timeout: float | None = None,
     ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
         """Declare a task like `flowlite.task` and register it here."""
-        decorator = TaskDecorator(inputs=inputs, outputs=outputs, name=name)
+        decorator = TaskDecorator(inputs=inputs, outputs=outputs, name=name, retries=retries, timeout=timeout)
 
         def register(function: Callable[P, R]) -> Task[P, R]:
             return self.add(decorator(function))

@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, final, overload
 
 from flowlite import _binding
+from flowlite._retry import Retry, check_timeout, make_retry
 from flowlite._signature import callable_name, is_async, read_signature
-from flowlite.errors import OutputError, TaskDefinitionError
+from flowlite.errors import InvalidArgumentError, OutputError, TaskDefinitionError
 
 __all__ = ["Inputs", "Outputs", "Task", "task"]
 
@@ -40,6 +41,8 @@ class Task(Generic[P, R_co]):
         inputs: Inputs = None,
         outputs: Outputs = None,
         name: str | None = None,
+        retries: int | Retry | None = None,
+        timeout: float | None = None,
     ) -> None:
         if isinstance(fn, Task):
             fn = fn.func
@@ -72,7 +75,14 @@ class Task(Generic[P, R_co]):
 
         self._func = fn
         self._name = name
-        self._declared = (inputs, outputs)
+        self._declared = (inputs, outputs, retries, timeout)
+        try:
+            self._retry = make_retry(retries)
+            self._timeout = check_timeout(timeout)
+        except InvalidArgumentError as error:
+            option = "timeout" if "timeout" in str(error) else "retries"
+            msg = f"task {function_name!r}: invalid {option}: {error}"
+            raise TaskDefinitionError(msg, function=function_name, parameter=option) from None
         binding = _binding.bind_inputs(inputs, read_signature(fn), function=function_name)
         self._binding = binding
         self._inputs = binding.keys
@@ -94,6 +104,16 @@ class Task(Generic[P, R_co]):
     def inputs(self) -> tuple[str, ...]:
         """The distinct keys the task reads, in binding order."""
         return self._inputs
+
+    @property
+    def retry(self) -> Retry | None:
+        """The retry policy, or None when a failure is final."""
+        return self._retry
+
+    @property
+    def timeout(self) -> float | None:
+        """The maximum seconds of one attempt, or None."""
+        return self._timeout
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -167,8 +187,7 @@ class Task(Generic[P, R_co]):
         # their callable and declaration instead.
         if _find_by_qualname(self.__module__, self.__qualname__) is self:
             return self.__qualname__
-        inputs, outputs = self._declared
-        return (_rebuild_task, (self._func, inputs, outputs, self._name))
+        return (_rebuild_task, (self._func, self._name, *self._declared))
 
 
 _PARTIAL_ASSIGNED = ("__module__", "__qualname__", "__doc__")
@@ -191,8 +210,15 @@ def _find_by_qualname(module_name: object, qualname: str) -> object:
     return target
 
 
-def _rebuild_task(fn: Callable[..., Any], inputs: Inputs, outputs: Outputs, name: str) -> Task[..., Any]:
-    return Task(fn, inputs=inputs, outputs=outputs, name=name)
+def _rebuild_task(
+    fn: Callable[..., Any],
+    name: str,
+    inputs: Inputs,
+    outputs: Outputs,
+    retries: int | Retry | None = None,
+    timeout: float | None = None,
+) -> Task[..., Any]:
+    return Task(fn, inputs=inputs, outputs=outputs, name=name, retries=retries, timeout=timeout)
 
 
 def _short_repr(value: object, limit: int = 80) -> str:
@@ -204,15 +230,32 @@ def _short_repr(value: object, limit: int = 80) -> str:
 class TaskDecorator:
     """The decorator that `task(...)` returns when called with declarations only."""
 
-    __slots__ = ("_inputs", "_name", "_outputs")
+    __slots__ = ("_inputs", "_name", "_outputs", "_retries", "_timeout")
 
-    def __init__(self, *, inputs: Inputs, outputs: Outputs, name: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        inputs: Inputs,
+        outputs: Outputs,
+        name: str | None,
+        retries: int | Retry | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self._inputs = inputs
         self._outputs = outputs
         self._name = name
+        self._retries = retries
+        self._timeout = timeout
 
     def __call__(self, fn: Callable[P, R]) -> Task[P, R]:
-        return Task(fn, inputs=self._inputs, outputs=self._outputs, name=self._name)
+        return Task(
+            fn,
+            inputs=self._inputs,
+            outputs=self._outputs,
+            name=self._name,
+            retries=self._retries,
+            timeout=self._timeout,
+        )
 
 
 @overload
@@ -227,6 +270,8 @@ def task(
     inputs: Inputs = None,
     outputs: Outputs = None,
     name: str | None = None,
+    retries: int | Retry | None = None,
+    timeout: float | None = None,
 ) -> TaskDecorator: ...
 
 
@@ -237,6 +282,8 @@ def task(
     inputs: Inputs = None,
     outputs: Outputs = None,
     name: str | None = None,
+    retries: int | Retry | None = None,
+    timeout: float | None = None,
 ) -> Task[P, R] | TaskDecorator:
     """Declare a function as a task, bare (`@task`) or with declarations.
 
@@ -247,9 +294,14 @@ def task(
     unpacks a returned tuple or mapping; `()` declares a sink. `name`
     defaults to the function's name.
 
+    `retries` is a number of extra attempts after an exception, or a
+    `Retry` with delays and the exceptions to retry. `timeout` is the
+    maximum seconds one attempt may take before it fails with
+    `TaskTimeoutError`.
+
     Raises `TaskDefinitionError` for any declaration that cannot bind.
     """
-    decorator = TaskDecorator(inputs=inputs, outputs=outputs, name=name)
+    decorator = TaskDecorator(inputs=inputs, outputs=outputs, name=name, retries=retries, timeout=timeout)
     if fn is None:
         return decorator
     return decorator(fn)

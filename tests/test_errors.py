@@ -23,9 +23,11 @@ from flowlite import (
     OutputError,
     OverwriteError,
     Registry,
+    RunCancelled,
     RunFailed,
     State,
     TaskDefinitionError,
+    TaskTimeoutError,
     UnknownKeyError,
     UnknownTaskError,
     errors,
@@ -46,6 +48,10 @@ BUILTIN_BASES = [
     (DuplicateOutputError, ValueError),
     (InvalidArgumentError, ValueError),
     (RunFailed, ExceptionGroup),
+    (TaskTimeoutError, TimeoutError),
+    # Cancellation has no builtin of its own: asyncio's CancelledError is a
+    # BaseException, which `except Exception` would miss.
+    (RunCancelled, Exception),
 ]
 
 PUBLIC_ERROR_NAMES = sorted(
@@ -148,6 +154,16 @@ INSTANCES: list[Any] = [
         lambda: CycleError("a cycle", cycle=[("parse", "words", "count"), ("count", "total", "parse")]),
         {"cycle": [("parse", "words", "count"), ("count", "total", "parse")]},
         id="CycleError",
+    ),
+    pytest.param(
+        lambda: TaskTimeoutError("task 'fetch' timed out", task="fetch", timeout=2.5, attempt=2),
+        {"task": "fetch", "timeout": 2.5, "attempt": 2},
+        id="TaskTimeoutError",
+    ),
+    pytest.param(
+        lambda: RunCancelled("cancelled", state=State({"a": 1}), not_run=["count"]),
+        {"state": State({"a": 1}), "not_run": ("count",)},
+        id="RunCancelled",
     ),
     pytest.param(
         lambda: OverwriteError("would overwrite 'words'", task="parse", keys=["words"]),

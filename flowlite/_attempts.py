@@ -1,0 +1,223 @@
+"""Attempts of one task: retries, timeouts and task events around the function call."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, final
+
+from flowlite.errors import TaskTimeoutError
+from flowlite.hooks import HookCaller, TaskEvent
+from flowlite.task import Task
+
+__all__ = ["Attempts", "Reported"]
+
+logger = logging.getLogger("flowlite")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """A task's outputs plus the events that a caller's executor could not deliver live."""
+
+    outputs: tuple[Any, ...]
+    events: tuple[tuple[str, TaskEvent], ...]
+
+
+class Attempts:
+    """Calls a task's function with the task's retry policy and timeout.
+
+    With `hooks`, the task events go to them as they happen, in the thread
+    that runs the task. Without, as in another process, the call returns a
+    `Reported` with the events for the scheduling thread to deliver; a
+    failure carries them in its `flowlite_events` attribute.
+    """
+
+    __slots__ = ("_hooks", "_run_id", "_stop", "_task")
+
+    def __init__(
+        self, task: Task[..., Any], run_id: int, hooks: HookCaller | None, stop: threading.Event | None
+    ) -> None:
+        self._task = task
+        self._run_id = run_id
+        self._hooks = hooks
+        self._stop = stop
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Hooks and the stop flag belong to the scheduling process.
+        return (Attempts, (self._task, self._run_id, None, None))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        task = self._task
+        retry = task.retry
+        events: list[tuple[str, TaskEvent]] = []
+        worker = _worker_name()
+        started = time.perf_counter()
+        self._emit(events, "on_task_start", TaskEvent(self._run_id, task.name, time.time(), 1, worker))
+
+        attempt = 1
+        while True:
+            attempt_started = time.perf_counter()
+            try:
+                outputs = task._split_result(self._call_once(args, kwargs, attempt))
+            except BaseException as error:
+                now = time.perf_counter()
+                if retry is not None and retry.should_retry(error, attempt) and not self._stopping():
+                    delay = retry.delay_before(attempt)
+                    logger.warning(
+                        "flowlite: task %r attempt %d of %d failed with %r; retrying in %.3g s",
+                        task.name,
+                        attempt,
+                        retry.retries + 1,
+                        error,
+                        delay,
+                    )
+                    event = TaskEvent(
+                        self._run_id,
+                        task.name,
+                        time.time(),
+                        attempt,
+                        worker,
+                        now - attempt_started,
+                        error,
+                        delay,
+                    )
+                    self._emit(events, "on_task_retry", event)
+                    if self._wait(delay):
+                        error.flowlite_events = tuple(events)  # type: ignore[attr-defined]
+                        raise
+                    attempt += 1
+                    continue
+                event = TaskEvent(self._run_id, task.name, time.time(), attempt, worker, now - started, error)
+                self._emit(events, "on_task_error", event)
+                if events:
+                    error.flowlite_events = tuple(events)  # type: ignore[attr-defined]
+                raise
+
+            event = TaskEvent(
+                self._run_id, task.name, time.time(), attempt, worker, time.perf_counter() - started
+            )
+            self._emit(events, "on_task_end", event)
+            if self._hooks is None:
+                return Reported(outputs, tuple(events))
+            # The scheduler splits the result again; a tuple of the right
+            # length passes through unchanged.
+            return outputs[0] if task._single_output else outputs
+
+    def _call_once(self, args: tuple[Any, ...], kwargs: dict[str, Any], attempt: int) -> Any:
+        timeout = self._task.timeout
+        func: Callable[..., Any] = self._task.func
+        if timeout is None:
+            return func(*args, **kwargs)
+        if _can_use_alarm():
+            return _call_with_alarm(func, args, kwargs, timeout, self._task.name, attempt)
+        return _call_in_thread(func, args, kwargs, timeout, self._task.name, attempt)
+
+    def _emit(self, events: list[tuple[str, TaskEvent]], name: str, event: TaskEvent) -> None:
+        if self._hooks is None:
+            events.append((name, event))
+        else:
+            self._hooks.emit(name, event)
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    def _wait(self, seconds: float) -> bool:
+        # Sleep before a retry; return True when the run stopped meanwhile.
+        if self._stop is None:
+            time.sleep(seconds)
+            return False
+        return self._stop.wait(seconds)
+
+
+def _worker_name() -> str:
+    thread = threading.current_thread().name
+    if multiprocessing.parent_process() is None:
+        return thread
+    return f"{multiprocessing.current_process().name}/{thread}"
+
+
+def _timeout_error(name: str, timeout: float, attempt: int, abandoned: bool) -> TaskTimeoutError:
+    detail = (
+        "; the call goes on in an abandoned daemon thread until it returns, and its result is dropped"
+        if abandoned
+        else ""
+    )
+    msg = f"task {name!r} attempt {attempt} timed out after {timeout:g} s{detail}"
+    return TaskTimeoutError(msg, task=name, timeout=timeout, attempt=attempt)
+
+
+def _can_use_alarm() -> bool:
+    # In the main thread of a pool's worker process, SIGALRM interrupts the
+    # call itself, so a timed-out attempt really stops. Elsewhere the signal
+    # would reach the caller's own program.
+    return (
+        hasattr(signal, "setitimer")
+        and multiprocessing.parent_process() is not None
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+    )
+
+
+def _call_with_alarm(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    timeout: float,
+    name: str,
+    attempt: int,
+) -> Any:
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise _timeout_error(name, timeout, attempt, abandoned=False)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return func(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _call_in_thread(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    timeout: float,
+    name: str,
+    attempt: int,
+) -> Any:
+    # A thread cannot be stopped, so the call runs in a daemon thread of its
+    # own: on a timeout the worker moves on, and the abandoned thread blocks
+    # neither later runs nor interpreter exit.
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def call() -> None:
+        try:
+            outcome.append((True, func(*args, **kwargs)))
+        except BaseException as error:
+            outcome.append((False, error))
+        finally:
+            done.set()
+
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(call,), name=f"flowlite-timeout-{name}", daemon=True)
+    thread.start()
+    if not done.wait(timeout):
+        logger.warning(
+            "flowlite: task %r attempt %d timed out after %g s; abandoning its thread", name, attempt, timeout
+        )
+        raise _timeout_error(name, timeout, attempt, abandoned=True)
+
+    succeeded, value = outcome[0]
+    if succeeded:
+        return value
+    raise value

@@ -1,0 +1,376 @@
+"""One run of a plan: its setup, its options, and its result."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from flowlite._attempts import Attempts
+from flowlite._cancel import CancelToken, _current_stop
+from flowlite.errors import (
+    InvalidArgumentError,
+    MissingInputError,
+    OverwriteError,
+    RunCancelled,
+    RunFailed,
+)
+from flowlite.hooks import HookCaller, Hooks, RunInfo, RunStatus, TaskEvent
+from flowlite.plan import Call, Plan, plan
+from flowlite.registry import Registry
+from flowlite.state import State, _check_key
+from flowlite.task import Task
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+__all__ = ["Execution", "RunOptions", "default_max_workers"]
+
+logger = logging.getLogger("flowlite")
+
+AnyTask = Task[..., Any]
+
+_run_ids = itertools.count(1)
+
+
+class RunOptions(TypedDict, total=False):
+    """The keyword options of `run()`, `stream()` and their relatives.
+
+    - `max_workers`: the most tasks that run at once on flowlite's own
+      threads (default `default_max_workers()`).
+    - `executor`: a `concurrent.futures.Executor` that runs every task
+      instead; it is not shut down.
+    - `targets`: the keys wanted; only the tasks they need run, and the
+      result holds the initial state and the targets.
+    - `keep_going`: run every task that does not depend on a failed one,
+      then raise `RunFailed`.
+    - `hooks`: objects with `Hooks` methods that observe the run.
+    - `cancel`: a `CancelToken` that stops the run from another thread.
+    """
+
+    max_workers: int | None
+    executor: Executor | None
+    targets: Collection[str] | None
+    keep_going: bool
+    hooks: Iterable[Hooks] | None
+    cancel: CancelToken | None
+
+
+def default_max_workers() -> int:
+    """Return the default thread count: `min(32, os.cpu_count() + 4)`.
+
+    This is `ThreadPoolExecutor`'s own default, which suits tasks that wait
+    on files and networks as well as short CPU-bound ones.
+    """
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+class _DebugLog(Hooks):
+    def on_task_start(self, event: TaskEvent) -> None:
+        logger.debug("flowlite: run %d task %r started on %s", event.run_id, event.task, event.worker)
+
+    def on_task_end(self, event: TaskEvent) -> None:
+        logger.debug(
+            "flowlite: run %d task %r ended after %.6f s and %d attempt(s)",
+            event.run_id,
+            event.task,
+            event.duration,
+            event.attempt,
+        )
+
+    def on_task_error(self, event: TaskEvent) -> None:
+        logger.debug(
+            "flowlite: run %d task %r failed after %d attempt(s): %r",
+            event.run_id,
+            event.task,
+            event.attempt,
+            event.error,
+        )
+
+
+class Execution:
+    """The mutable state of one run; the schedulers read and update it."""
+
+    def __init__(
+        self,
+        source: Plan | Registry | Iterable[AnyTask],
+        initial_state: Mapping[str, Any],
+        options: RunOptions,
+    ) -> None:
+        unknown = set(options) - set(RunOptions.__annotations__)
+        if unknown:
+            known = sorted(RunOptions.__annotations__)
+            msg = f"unknown run option(s) {sorted(unknown)!r}; the options are {known!r}"
+            raise InvalidArgumentError(msg)
+        if not isinstance(initial_state, Mapping):
+            msg = f"initial_state must be a mapping of keys to values, got {type(initial_state).__name__}"
+            raise InvalidArgumentError(msg)
+        self.values: dict[str, Any] = dict(initial_state)
+        for key in self.values:
+            _check_key(key)
+
+        targets = options.get("targets")
+        self.plan = _resolve_plan(source, self.values, targets)
+        _check_initial_state(self.plan, self.values)
+        self.keep_going = bool(options.get("keep_going", False))
+        self.failures: dict[int, BaseException] = {}
+        self.finished: set[int] = set()
+        self.abort = threading.Event()
+        self.stopped = False
+        self.cancelled = False
+        self.run_id = next(_run_ids)
+        self._configure_executor(options.get("max_workers"), options.get("executor"))
+        self._configure_hooks(options.get("hooks"), options.get("cancel"))
+        self._configure_release(targets)
+
+        # What the schedulers call for each task, in plan order. Tasks with
+        # retries or a timeout, and every task of a run with hooks, go
+        # through Attempts.
+        self.calls: Sequence[Call] = self.plan._calls
+        if self.hooks or any(item.retry or item.timeout for item in self.plan._tasks):
+            self.calls = [self._wrap(index, call) for index, call in enumerate(self.plan._calls)]
+
+    def _configure_executor(self, max_workers: int | None, executor: Executor | None) -> None:
+        from concurrent.futures import Executor
+
+        if max_workers is not None and (
+            isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
+        ):
+            msg = f"max_workers must be a positive int, got {max_workers!r}"
+            raise InvalidArgumentError(msg)
+        if executor is not None and max_workers is not None:
+            msg = "max_workers sizes flowlite's own threads; with executor=..., size that executor instead"
+            raise InvalidArgumentError(msg)
+        if executor is not None and not isinstance(executor, Executor):
+            msg = (
+                f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}; "
+                "for a Dask client pass client.get_executor()"
+            )
+            raise InvalidArgumentError(msg)
+        self.executor = executor
+        self.max_workers = max_workers or default_max_workers()
+
+    def _configure_hooks(self, hooks: Iterable[Hooks] | None, cancel: CancelToken | None) -> None:
+        if isinstance(hooks, Hooks) or (hooks is not None and not isinstance(hooks, Iterable)):
+            msg = f"hooks must be a list of hook objects, got {hooks!r}; write hooks=[hook]"
+            raise InvalidArgumentError(msg)
+        listed: list[object] = list(hooks or ())
+        if logger.isEnabledFor(logging.DEBUG):
+            listed.append(_DebugLog())
+        self.hooks = HookCaller(listed)
+        if cancel is not None and not isinstance(cancel, CancelToken):
+            msg = f"cancel must be a flowlite.CancelToken, got {type(cancel).__name__}"
+            raise InvalidArgumentError(msg)
+        self.cancel = cancel
+        self.interrupt: Any = None  # set by the scheduler: wakes it to see the stop flag
+        self._unsubscribe: Any = None
+        self._context_token: Any = None
+        self._started = 0.0
+
+    def _configure_release(self, targets: Collection[str] | None) -> None:
+        # With targets, an intermediate value is dropped once every task that
+        # reads it has finished, so a long chain holds about two values.
+        self.remaining_reads: dict[str, int] | None = None
+        if targets is None:
+            return
+        wanted = set(targets)
+        reads: dict[str, int] = {}
+        for item in self.plan._tasks:
+            for key in item._outputs:
+                if key not in wanted:
+                    reads[key] = 0
+        for item in self.plan._tasks:
+            for key in item._inputs:
+                if key in reads:
+                    reads[key] += 1
+        self.remaining_reads = reads
+
+    def _wrap(self, index: int, call: Call) -> Call:
+        item = self.plan._tasks[index]
+        if not (self.hooks or item.retry or item.timeout):
+            return call
+        live = self.executor is None
+        attempts = Attempts(item, self.run_id, self.hooks if live else None, self.abort if live else None)
+        return (attempts, *call[1:])
+
+    # Lifecycle
+
+    def __enter__(self) -> Execution:
+        self._started = time.time()
+        self._context_token = _current_stop.set(self.abort)
+        if self.hooks:
+            self.hooks.emit("on_run_start", RunInfo(self.run_id, len(self.plan._tasks), self._started))
+        if self.cancel is not None:
+            self._unsubscribe = self.cancel._subscribe(self._on_cancel)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        _current_stop.reset(self._context_token)
+        if self.hooks:
+            self._emit_skips()
+            status: RunStatus = "ok" if error is None else self._status(error)
+            info = RunInfo(self.run_id, len(self.plan._tasks), self._started, time.time(), status, error)
+            self.hooks.emit("on_run_end", info)
+
+    def _status(self, error: BaseException) -> RunStatus:
+        if isinstance(error, RunCancelled):
+            return "cancelled"
+        if isinstance(error, Exception):
+            return "failed"
+        return "interrupted"
+
+    def _on_cancel(self) -> None:
+        self.cancelled = True
+        self.stop()
+        if self.interrupt is not None:
+            self.interrupt()
+
+    def _emit_skips(self) -> None:
+        now = time.time()
+        for index, item in enumerate(self.plan._tasks):
+            if index in self.finished or index in self.failures:
+                continue
+            reason = (
+                "an input was not produced" if self.keep_going and not self.stopped else "the run stopped"
+            )
+            self.hooks.emit("on_task_skip", TaskEvent(self.run_id, item.name, now, 0, reason=reason))
+
+    # Used by the schedulers
+
+    def steps(self, *, report_stages: bool) -> Iterator[int]:
+        """Run the plan; with `report_stages`, yield each stage index once it completes."""
+        if self.executor is None:
+            from flowlite._threads import ThreadScheduler
+
+            scheduler = ThreadScheduler(self, report_stages=report_stages)
+            self.interrupt = scheduler.wake
+            yield from scheduler.steps()
+        else:
+            from flowlite._pool import ExecutorScheduler
+
+            pool = ExecutorScheduler(self)
+            self.interrupt = pool.wake
+            yield from pool.steps(report_stages=report_stages)
+
+    def stop(self) -> None:
+        """Start no new task; any thread may call it."""
+        self.stopped = True
+        self.abort.set()
+
+    def fail(self, index: int, error: BaseException) -> None:
+        """Record the failure of task `index`; stop the run unless it keeps going."""
+        name = self.plan._tasks[index].name
+        error.add_note(f"flowlite: raised by task {name!r}")
+        self.failures[index] = error
+        if not self.keep_going or not isinstance(error, Exception):
+            self.stop()
+
+    def release_inputs(self, index: int) -> None:
+        """Drop the values that no remaining task reads, once task `index` finished."""
+        reads = self.remaining_reads
+        if reads is None:
+            return
+        item = self.plan._tasks[index]
+        for key in item._inputs:
+            if key in reads:
+                reads[key] -= 1
+                if reads[key] == 0:
+                    self.values.pop(key, None)
+        for key in item._outputs:
+            if reads.get(key) == 0:
+                self.values.pop(key, None)
+
+    def replay(self, events: Iterable[tuple[str, TaskEvent]]) -> None:
+        """Deliver task events that a caller's executor brought back with a result."""
+        for name, event in events:
+            self.hooks.emit(name, event)
+
+    def finish(self) -> State:
+        """Return the final state, or raise the run's failures or its cancellation."""
+        if not self.failures and self.cancelled:
+            not_run = [item.name for index, item in enumerate(self.plan._tasks) if index not in self.finished]
+            names = ", ".join(map(repr, not_run[:10])) + (", ..." if len(not_run) > 10 else "")
+            msg = f"the run was cancelled before {len(not_run)} task(s) ran: {names}"
+            raise RunCancelled(msg, state=State._from_owned(self.values), not_run=not_run)
+        if not self.failures:
+            return State._from_owned(self.values)
+
+        errors = list(self.failures.values())
+        interrupts = [error for error in errors if not isinstance(error, Exception)]
+        if not self.keep_going or interrupts:
+            first = interrupts[0] if interrupts else errors[0]
+            for index, other in self.failures.items():
+                if other is not first:
+                    name = self.plan._tasks[index].name
+                    first.add_note(f"flowlite: task {name!r} also failed: {other!r}")
+            try:
+                raise first
+            finally:
+                del first, errors, interrupts
+
+        tasks = self.plan._tasks
+        failures = {tasks[index].name: error for index, error in self.failures.items()}
+        skipped = [
+            item.name
+            for index, item in enumerate(tasks)
+            if index not in self.finished and index not in self.failures
+        ]
+        names = ", ".join(map(repr, failures))
+        message = f"{len(failures)} task(s) failed: {names}; {len(skipped)} task(s) skipped"
+        raise RunFailed(
+            message,
+            [error for error in errors if isinstance(error, Exception)],
+            state=State._from_owned(self.values),
+            failures={name: error for name, error in failures.items() if isinstance(error, Exception)},
+            skipped=skipped,
+        )
+
+
+def _resolve_plan(
+    source: Plan | Registry | Iterable[AnyTask], values: dict[str, Any], targets: Collection[str] | None
+) -> Plan:
+    if isinstance(source, Plan):
+        if targets is None:
+            return source
+        available = source.available if source.available is not None else frozenset()
+        # A provided key that the plan produces stays unavailable, so that
+        # _check_initial_state reports the overwrite as it does without targets.
+        provided = set(values).difference(source.outputs)
+        return plan(source._registered, available=available | provided, targets=targets)
+    if isinstance(source, (str, bytes, Mapping)) or not isinstance(source, Iterable):
+        msg = f"run() needs a Plan, a Registry or an iterable of tasks, got {type(source).__name__}"
+        raise InvalidArgumentError(msg)
+    return plan(source, available=values.keys(), targets=targets)
+
+
+def _check_initial_state(prepared: Plan, values: dict[str, Any]) -> None:
+    for key in prepared.external_inputs:
+        if key not in values:
+            consumer = prepared.consumers_of(key)[0]
+            suggestions = difflib.get_close_matches(key, list(values), n=3)
+            hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
+            msg = (
+                f"task {consumer.name!r} needs key {key!r}, which no task produces and the "
+                f"initial state does not provide.{hint} Add it to the initial state"
+            )
+            raise MissingInputError(msg, task=consumer.name, key=key, suggestions=suggestions)
+
+    for key in values:
+        producer = prepared.producer_of(key)
+        if producer is not None:
+            msg = (
+                f"the initial state provides {key!r}, which task {producer.name!r} of the plan "
+                "would overwrite; build the plan with available=... to skip that task, or "
+                "remove the key from the initial state"
+            )
+            raise OverwriteError(msg, task=producer.name, keys=[key])
