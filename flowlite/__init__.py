@@ -22,6 +22,7 @@ from flowlite.errors import (
 from flowlite.hooks import Hooks, RunInfo, TaskEvent
 from flowlite.plan import Plan, plan
 from flowlite.registry import Registry
+from flowlite.report import RunReport, TaskRecord
 from flowlite.run import RunOptions, default_max_workers, run, stream
 from flowlite.state import State
 from flowlite.task import Task, task
@@ -45,10 +46,12 @@ __all__ = [
     "RunFailed",
     "RunInfo",
     "RunOptions",
+    "RunReport",
     "State",
     "Task",
     "TaskDefinitionError",
     "TaskEvent",
+    "TaskRecord",
     "TaskTimeoutError",
     "UnknownKeyError",
     "UnknownTaskError",
