@@ -23,7 +23,7 @@ from flowlite.hooks import Hooks, RunInfo, TaskEvent
 from flowlite.plan import Plan, plan
 from flowlite.registry import Registry
 from flowlite.report import RunReport, TaskRecord
-from flowlite.run import RunOptions, default_max_workers, run, stream
+from flowlite.run import RunOptions, arun, default_max_workers, run, stream
 from flowlite.state import State
 from flowlite.task import Task, task
 
@@ -55,6 +55,7 @@ __all__ = [
     "TaskTimeoutError",
     "UnknownKeyError",
     "UnknownTaskError",
+    "arun",
     "cancelled",
     "default_max_workers",
     "plan",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import multiprocessing
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, final
@@ -17,7 +18,7 @@ from flowlite.errors import TaskTimeoutError
 from flowlite.hooks import HookCaller, TaskEvent
 from flowlite.task import Task
 
-__all__ = ["Attempts", "Reported"]
+__all__ = ["AsyncCall", "Attempts", "Reported", "run_coroutine"]
 
 logger = logging.getLogger("flowlite")
 
@@ -55,76 +56,63 @@ class Attempts:
         return (Attempts, (self._task, self._run_id, None, None))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        task = self._task
-        retry = task.retry
-        events: list[tuple[str, TaskEvent]] = []
-        worker = _worker_name()
-        started = time.perf_counter()
-        self._emit(events, "on_task_start", TaskEvent(self._run_id, task.name, time.time(), 1, worker))
-
+        progress = _Progress(self)
         attempt = 1
         while True:
-            attempt_started = time.perf_counter()
+            started = time.perf_counter()
             try:
-                outputs = task._split_result(self._call_once(args, kwargs, attempt))
+                outputs = self._task._split_result(self._call_once(args, kwargs, attempt))
             except BaseException as error:
-                now = time.perf_counter()
-                if retry is not None and retry.should_retry(error, attempt) and not self._stopping():
-                    delay = retry.delay_before(attempt)
-                    logger.warning(
-                        "flowlite: task %r attempt %d of %d failed with %r; retrying in %.3g s",
-                        task.name,
-                        attempt,
-                        retry.retries + 1,
-                        error,
-                        delay,
-                    )
-                    event = TaskEvent(
-                        self._run_id,
-                        task.name,
-                        time.time(),
-                        attempt,
-                        worker,
-                        now - attempt_started,
-                        error,
-                        delay,
-                    )
-                    self._emit(events, "on_task_retry", event)
-                    if self._wait(delay):
-                        error.flowlite_events = tuple(events)  # type: ignore[attr-defined]
-                        raise
-                    attempt += 1
-                    continue
-                event = TaskEvent(self._run_id, task.name, time.time(), attempt, worker, now - started, error)
-                self._emit(events, "on_task_error", event)
-                if events:
-                    error.flowlite_events = tuple(events)  # type: ignore[attr-defined]
-                raise
+                delay = progress.failed(error, attempt, started)
+                if delay is None or self._wait(delay):
+                    raise
+                attempt += 1
+                continue
+            return progress.succeeded(outputs, attempt)
 
-            event = TaskEvent(
-                self._run_id, task.name, time.time(), attempt, worker, time.perf_counter() - started
-            )
-            self._emit(events, "on_task_end", event)
-            if self._hooks is None:
-                return Reported(outputs, tuple(events))
-            # The scheduler splits the result again; a tuple of the right
-            # length passes through unchanged.
-            return outputs[0] if task._single_output else outputs
+    async def call_async(self, *args: Any, **kwargs: Any) -> Any:
+        """Await an `async def` task with its retries, timeout and events, on the running loop."""
+        progress = _Progress(self)
+        attempt = 1
+        while True:
+            started = time.perf_counter()
+            try:
+                outputs = self._task._split_result(await self._await_once(args, kwargs, attempt))
+            except BaseException as error:
+                delay = progress.failed(error, attempt, started)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+                if self._stopping():
+                    raise
+                attempt += 1
+                continue
+            return progress.succeeded(outputs, attempt)
 
     def _call_once(self, args: tuple[Any, ...], kwargs: dict[str, Any], attempt: int) -> Any:
-        timeout = self._task.timeout
-        func: Callable[..., Any] = self._task.func
+        task = self._task
+        if task.is_async:
+            return run_coroutine(self._await_once(args, kwargs, attempt))
+        timeout = task.timeout
+        func: Callable[..., Any] = task.func
         if timeout is None:
             return func(*args, **kwargs)
         if _can_use_alarm():
-            return _call_with_alarm(func, args, kwargs, timeout, self._task.name, attempt)
-        return _call_in_thread(func, args, kwargs, timeout, self._task.name, attempt)
+            return _call_with_alarm(func, args, kwargs, timeout, task.name, attempt)
+        return _call_in_thread(func, args, kwargs, timeout, task.name, attempt)
 
-    def _emit(self, events: list[tuple[str, TaskEvent]], name: str, event: TaskEvent) -> None:
-        if self._hooks is None:
-            events.append((name, event))
-        else:
-            self._hooks.emit(name, event)
+    async def _await_once(self, args: tuple[Any, ...], kwargs: dict[str, Any], attempt: int) -> Any:
+        # asyncio cancels a coroutine that runs out of time, unlike a thread.
+        task = self._task
+        if task.timeout is None:
+            return await task.func(*args, **kwargs)
+        try:
+            async with asyncio.timeout(task.timeout):
+                return await task.func(*args, **kwargs)
+        except TimeoutError as error:
+            if isinstance(error, TaskTimeoutError):
+                raise
+            raise _timeout_error(task.name, task.timeout, attempt, abandoned=False) from None
 
     def _stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()
@@ -135,6 +123,130 @@ class Attempts:
             time.sleep(seconds)
             return False
         return self._stop.wait(seconds)
+
+
+class _Progress:
+    """The events of one task's attempts: start, retries, and the end or the error."""
+
+    __slots__ = ("_attempts", "_events", "_started", "_worker")
+
+    def __init__(self, attempts: Attempts) -> None:
+        self._attempts = attempts
+        self._events: list[tuple[str, TaskEvent]] = []
+        self._worker = _worker_name()
+        self._started = time.perf_counter()
+        task = attempts._task
+        self._emit("on_task_start", TaskEvent(attempts._run_id, task.name, time.time(), 1, self._worker))
+
+    def _emit(self, name: str, event: TaskEvent) -> None:
+        hooks = self._attempts._hooks
+        if hooks is None:
+            self._events.append((name, event))
+        else:
+            hooks.emit(name, event)
+
+    def failed(self, error: BaseException, attempt: int, attempt_started: float) -> float | None:
+        """Record a failed attempt; return the delay before the next one, or None if it was the last."""
+        attempts = self._attempts
+        task = attempts._task
+        retry = task.retry
+        now = time.perf_counter()
+        if retry is not None and retry.should_retry(error, attempt) and not attempts._stopping():
+            delay = retry.delay_before(attempt)
+            logger.warning(
+                "flowlite: task %r attempt %d of %d failed with %r; retrying in %.3g s",
+                task.name,
+                attempt,
+                retry.retries + 1,
+                error,
+                delay,
+            )
+            event = TaskEvent(
+                attempts._run_id,
+                task.name,
+                time.time(),
+                attempt,
+                self._worker,
+                now - attempt_started,
+                error,
+                delay,
+            )
+            self._emit("on_task_retry", event)
+            self._attach(error)
+            return delay
+
+        event = TaskEvent(
+            attempts._run_id, task.name, time.time(), attempt, self._worker, now - self._started, error
+        )
+        self._emit("on_task_error", event)
+        self._attach(error)
+        return None
+
+    def _attach(self, error: BaseException) -> None:
+        # A caller's executor delivers the events of a failed task with its exception.
+        if self._events:
+            error.flowlite_events = tuple(self._events)  # type: ignore[attr-defined]
+
+    def succeeded(self, outputs: tuple[Any, ...], attempt: int) -> Any:
+        """Record the end of the task; return what the scheduler stores."""
+        attempts = self._attempts
+        task = attempts._task
+        event = TaskEvent(
+            attempts._run_id,
+            task.name,
+            time.time(),
+            attempt,
+            self._worker,
+            time.perf_counter() - self._started,
+        )
+        self._emit("on_task_end", event)
+        if attempts._hooks is None:
+            return Reported(outputs, tuple(self._events))
+        # The scheduler splits the result again; a tuple of the right
+        # length passes through unchanged.
+        return outputs[0] if task._single_output else outputs
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to completion from synchronous code, in this thread if it has no running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+
+    # The thread already runs an event loop (run() called from async code),
+    # so the coroutine gets a loop of its own in another thread.
+    outcome: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, asyncio.run(coroutine)))
+        except BaseException as error:
+            outcome.append((False, error))
+
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), name="flowlite-async", daemon=True)
+    thread.start()
+    thread.join()
+    succeeded, value = outcome[0]
+    if succeeded:
+        return value
+    raise value
+
+
+class AsyncCall:
+    """Runs an `async def` task from a synchronous scheduler; picklable by its task."""
+
+    __slots__ = ("_task",)
+
+    def __init__(self, task: Task[..., Any]) -> None:
+        self._task = task
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AsyncCall, (self._task,))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return run_coroutine(self._task.func(*args, **kwargs))
 
 
 def _worker_name() -> str:

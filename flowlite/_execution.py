@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from flowlite._attempts import Attempts
+from flowlite._attempts import AsyncCall, Attempts
 from flowlite._cancel import CancelToken, _current_stop
 from flowlite.errors import (
     InvalidArgumentError,
@@ -102,6 +102,8 @@ class Execution:
         source: Plan | Registry | Iterable[AnyTask],
         initial_state: Mapping[str, Any],
         options: RunOptions,
+        *,
+        live_hooks: bool | None = None,
     ) -> None:
         unknown = set(options) - set(RunOptions.__annotations__)
         if unknown:
@@ -128,12 +130,16 @@ class Execution:
         self._configure_executor(options.get("max_workers"), options.get("executor"))
         self._configure_hooks(options.get("hooks"), options.get("cancel"))
         self._configure_release(targets)
+        # Live hooks run in the thread of the task; otherwise the events come
+        # back with the result. Threads that flowlite starts share the
+        # caller's process, so they are live by default.
+        self.live_hooks = self.executor is None if live_hooks is None else live_hooks
 
         # What the schedulers call for each task, in plan order. Tasks with
         # retries or a timeout, and every task of a run with hooks, go
-        # through Attempts.
+        # through Attempts; async tasks get an event loop.
         self.calls: Sequence[Call] = self.plan._calls
-        if self.hooks or any(item.retry or item.timeout for item in self.plan._tasks):
+        if self.hooks or any(item.retry or item.timeout or item.is_async for item in self.plan._tasks):
             self.calls = [self._wrap(index, call) for index, call in enumerate(self.plan._calls)]
 
     def _configure_executor(self, max_workers: int | None, executor: Executor | None) -> None:
@@ -194,9 +200,8 @@ class Execution:
     def _wrap(self, index: int, call: Call) -> Call:
         item = self.plan._tasks[index]
         if not (self.hooks or item.retry or item.timeout):
-            return call
-        live = self.executor is None
-        attempts = Attempts(item, self.run_id, self.hooks if live else None, self.abort if live else None)
+            return (AsyncCall(item), *call[1:]) if item.is_async else call
+        attempts = Attempts(item, self.run_id, self.hooks if self.live_hooks else None, self.abort)
         return (attempts, *call[1:])
 
     # Lifecycle

@@ -11,7 +11,7 @@ from flowlite.registry import Registry
 from flowlite.state import State
 from flowlite.task import Task
 
-__all__ = ["RunOptions", "default_max_workers", "run", "stream"]
+__all__ = ["RunOptions", "arun", "default_max_workers", "run", "stream"]
 
 AnyTask = Task[..., Any]
 
@@ -79,3 +79,26 @@ def _stream_states(execution: Execution) -> Iterator[State]:
             current = current.with_values(produced)
             yield current
         execution.finish()
+
+
+async def arun(
+    registry_or_plan: Plan | Registry | Iterable[AnyTask],
+    initial_state: Mapping[str, Any],
+    **options: Unpack[RunOptions],
+) -> State:
+    """Run the plan from async code: the coroutine form of `run()`.
+
+    `async def` tasks run on the running event loop, concurrently with each
+    other, and their timeouts cancel them. Synchronous tasks run on a pool
+    of `max_workers` threads, or on `executor`. Cancelling the coroutine
+    cancels the async tasks that are running and starts nothing new; sync
+    tasks already on a thread finish on their own.
+    """
+    from flowlite._async import AsyncScheduler
+
+    execution = Execution(registry_or_plan, initial_state, options, live_hooks=False)
+    with execution:
+        scheduler = AsyncScheduler(execution)
+        execution.interrupt = scheduler.wake
+        await scheduler.run()
+        return execution.finish()

@@ -7,9 +7,18 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, final, overload
 
-from flowlite import _binding
+from flowlite import _rules
+from flowlite._annotations import return_shape
 from flowlite._retry import Retry, check_timeout, make_retry
-from flowlite._signature import callable_name, is_async, read_signature
+from flowlite._signature import (
+    callable_name,
+    describe,
+    is_async,
+    is_coroutine_function,
+    is_method_definition,
+    read_signature,
+    without_receiver,
+)
 from flowlite.errors import InvalidArgumentError, OutputError, TaskDefinitionError
 
 __all__ = ["Inputs", "Outputs", "Task", "task"]
@@ -56,10 +65,11 @@ class Task(Generic[P, R_co]):
         elif not isinstance(name, str) or not name:
             msg = f"task {function_name!r}: name must be a non-empty str, got {name!r}"
             raise TaskDefinitionError(msg, function=function_name)
-        if is_async(fn):
+        self._is_async = is_coroutine_function(fn)
+        if is_async(fn) and not self._is_async:
             msg = (
-                f"task {function_name!r}: async functions are not supported by the runner; "
-                "wrap the coroutine in a synchronous function that calls asyncio.run()"
+                f"task {function_name!r}: async generator functions cannot be tasks, because a "
+                "task returns one value; collect the items in an async def function that returns them"
             )
             raise TaskDefinitionError(msg, function=function_name)
 
@@ -83,12 +93,18 @@ class Task(Generic[P, R_co]):
             option = "timeout" if "timeout" in str(error) else "retries"
             msg = f"task {function_name!r}: invalid {option}: {error}"
             raise TaskDefinitionError(msg, function=function_name, parameter=option) from None
-        binding = _binding.bind_inputs(inputs, read_signature(fn), function=function_name)
-        self._binding = binding
-        self._inputs = binding.keys
-        self._outputs, self._single_output = _binding.bind_outputs(
-            outputs, function=function_name, default=function_name
+        signature = read_signature(fn)
+        # A function defined in a class body with `self` first becomes a
+        # method when read from an instance (see __get__), so its
+        # declaration binds the parameters after `self`.
+        self._method = is_method_definition(fn, signature)
+        if self._method and signature is not None:
+            signature = without_receiver(signature)
+        self._signature = signature
+        self._binding, self._outputs, self._single_output = _declare(
+            fn, signature, inputs, outputs, function_name
         )
+        self._inputs = self._binding.keys
 
     @property
     def name(self) -> str:
@@ -104,6 +120,11 @@ class Task(Generic[P, R_co]):
     def inputs(self) -> tuple[str, ...]:
         """The distinct keys the task reads, in binding order."""
         return self._inputs
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the function is an `async def` coroutine function."""
+        return self._is_async
 
     @property
     def retry(self) -> Retry | None:
