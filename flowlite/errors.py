@@ -27,6 +27,8 @@ __all__ = [
     "RunFailed",
     "TaskDefinitionError",
     "TaskTimeoutError",
+    "TypeCheckError",
+    "TypeMismatchError",
     "UnknownKeyError",
     "UnknownTaskError",
 ]
@@ -192,6 +194,51 @@ class RunCancelled(FlowliteError):
         super().__init__(message)
         self.state = state
         self.not_run = tuple(not_run)
+
+
+class TypeMismatchError(FlowliteError, TypeError):
+    """A key whose producer's return type definitely does not fit a consumer's parameter.
+
+    Raised by `plan()`. `producer` and `consumer` are the two task names,
+    `key` the key between them, `parameter` the consumer's parameter, and
+    `produced` and `expected` the two annotations as text.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        producer: str,
+        consumer: str,
+        key: str,
+        parameter: str,
+        produced: str,
+        expected: str,
+    ) -> None:
+        super().__init__(message)
+        self.producer = producer
+        self.consumer = consumer
+        self.key = key
+        self.parameter = parameter
+        self.produced = produced
+        self.expected = expected
+
+
+class TypeCheckError(FlowliteError, TypeError):
+    """A value that does not match the annotation it must match, found by a run with `check_types=True`.
+
+    `task` names the task whose parameter (for a value of the initial state)
+    or output (for a value the task returned) is annotated, `key` the key
+    of the value, and `expected` and `received` the annotation and the
+    value's type, as text.
+    """
+
+    def __init__(self, message: str, *, task: str, key: str, expected: str, received: str) -> None:
+        super().__init__(message)
+        self.task = task
+        self.key = key
+        self.expected = expected
+        self.received = received
 
 
 class OutputError(FlowliteError, ValueError):
