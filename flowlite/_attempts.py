@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
-import multiprocessing
-import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -72,6 +70,8 @@ class Attempts:
 
     async def call_async(self, *args: Any, **kwargs: Any) -> Any:
         """Await an `async def` task with its retries, timeout and events, on the running loop."""
+        import asyncio
+
         progress = _Progress(self)
         attempt = 1
         while True:
@@ -103,6 +103,8 @@ class Attempts:
 
     async def _await_once(self, args: tuple[Any, ...], kwargs: dict[str, Any], attempt: int) -> Any:
         # asyncio cancels a coroutine that runs out of time, unlike a thread.
+        import asyncio
+
         task = self._task
         if task.timeout is None:
             return await task.func(*args, **kwargs)
@@ -209,6 +211,8 @@ class _Progress:
 
 def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
     """Run a coroutine to completion from synchronous code, in this thread if it has no running loop."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -251,7 +255,10 @@ class AsyncCall:
 
 def _worker_name() -> str:
     thread = threading.current_thread().name
-    if multiprocessing.parent_process() is None:
+    # A pool's worker process has imported multiprocessing; without it the
+    # task runs in the process that started the run.
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None or multiprocessing.parent_process() is None:
         return thread
     return f"{multiprocessing.current_process().name}/{thread}"
 
@@ -270,8 +277,12 @@ def _can_use_alarm() -> bool:
     # In the main thread of a pool's worker process, SIGALRM interrupts the
     # call itself, so a timed-out attempt really stops. Elsewhere the signal
     # would reach the caller's own program.
+    import signal
+
+    multiprocessing = sys.modules.get("multiprocessing")
     return (
-        hasattr(signal, "setitimer")
+        multiprocessing is not None
+        and hasattr(signal, "setitimer")
         and multiprocessing.parent_process() is not None
         and threading.current_thread() is threading.main_thread()
         and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
@@ -286,6 +297,8 @@ def _call_with_alarm(
     name: str,
     attempt: int,
 ) -> Any:
+    import signal
+
     def expire(signum: int, frame: FrameType | None) -> None:
         raise _timeout_error(name, timeout, attempt, abandoned=False)
 
