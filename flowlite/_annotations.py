@@ -11,6 +11,7 @@ function resolve them once.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 import typing
@@ -31,6 +32,7 @@ __all__ = [
     "TaskTypes",
     "check_wiring",
     "class_field_types",
+    "required_keys",
     "resolve",
     "return_shape",
     "task_types",
@@ -51,8 +53,10 @@ def resolve(annotation: object, namespace: Mapping[str, Any]) -> object:
         annotation = annotation.__forward_arg__
     if not isinstance(annotation, str):
         return annotation
+    # typing.get_type_hints evaluates string annotations the same way.
+    scope = namespace if isinstance(namespace, dict) else dict(namespace)
     try:
-        return eval(annotation, dict(namespace))  # noqa: S307 - what typing.get_type_hints does too
+        return eval(annotation, scope)
     except Exception:
         return UNRESOLVED
 
@@ -82,9 +86,8 @@ def shape_of(annotation: object) -> _rules.ReturnShape:
         return _rules.ReturnShape("tuple", length=len(annotation._fields))
     if typing.is_typeddict(annotation):
         keys = tuple(typing.cast(Mapping[str, object], annotation.__annotations__))
-        required = frozenset(typing.cast(frozenset[str], annotation.__required_keys__))  # type: ignore[attr-defined]
         name = typing.cast(str, annotation.__name__)  # type: ignore[attr-defined]
-        return _rules.ReturnShape("typeddict", name=name, keys=keys, required=required)
+        return _rules.ReturnShape("typeddict", name=name, keys=keys, required=required_keys(annotation))
     return _rules.UNKNOWN_RETURN
 
 
@@ -104,6 +107,23 @@ def class_field_types(cls: Any) -> dict[str, object]:
     fields = {name: resolve(annotation, namespace) for name, annotation in annotations.items()}
     _field_cache[cls] = fields
     return fields
+
+
+def required_keys(typed_dict: Any) -> frozenset[str]:
+    """Return the keys that a TypedDict requires.
+
+    Under `from __future__ import annotations`, Python 3.11 does not see a
+    `NotRequired[...]` or `Required[...]` written as a string, so the
+    resolved field annotations correct `__required_keys__`.
+    """
+    required = set(typed_dict.__required_keys__)
+    for key, annotation in class_field_types(typed_dict).items():
+        origin = typing.get_origin(annotation)
+        if origin is typing.NotRequired:
+            required.discard(key)
+        elif origin is typing.Required:
+            required.add(key)
+    return frozenset(required)
 
 
 # Per-function and per-task annotations.
@@ -146,10 +166,8 @@ def _function_types(fn: Callable[..., Any], signature: inspect.Signature) -> _Fu
         returns = resolve(signature.return_annotation, namespace)
 
     result = _FunctionTypes(parameters, var_positional, var_keyword, returns)
-    try:
+    with contextlib.suppress(TypeError):
         _function_cache[fn] = result
-    except TypeError:
-        pass
     return result
 
 
@@ -174,10 +192,7 @@ def task_types(item: Task[..., Any]) -> TaskTypes:
     if cached is not None:
         return cached
     signature: inspect.Signature | None = item._signature
-    if signature is None:
-        result = _NO_TYPES
-    else:
-        result = _task_types(item, _function_types(item._func, signature))
+    result = _NO_TYPES if signature is None else _task_types(item, _function_types(item._func, signature))
     item.__dict__["_resolved_types"] = result
     return result
 
@@ -257,8 +272,8 @@ def _mismatch(
     produced_text = format_type(produced)
     expected_text = format_type(expected)
     msg = (
-        f"task {consumer.name!r} expects {expected_text} for parameter {parameter!r}, but key {key!r} "
-        f"comes from task {producer.name!r}, which returns {produced_text}; change one of the two "
+        f"task {consumer.name!r} expects {expected_text} for parameter {parameter!r}, but task "
+        f"{producer.name!r} produces key {key!r} as {produced_text}; change one of the two "
         "annotations, or convert the value in a task between them (plan(..., check_types=False) "
         "skips this check)"
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowlite._attempts import Attempts, Reported
 from flowlite._pool import _call
+from flowlite._runtime_checks import CheckedCall
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -107,7 +108,8 @@ class AsyncScheduler:
         kwargs = {name: execution.values[key] for name, key in keywords}
 
         if item.is_async:
-            attempts = func if isinstance(func, Attempts) else None
+            # CheckedCall (check_types=True) wraps Attempts and checks the outputs.
+            attempts = func if isinstance(func, (Attempts, CheckedCall)) else None
             if attempts is not None:
                 coroutine = attempts.call_async(*args, **kwargs)
             else:

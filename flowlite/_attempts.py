@@ -62,7 +62,10 @@ class Attempts:
                 outputs = self._task._split_result(self._call_once(args, kwargs, attempt))
             except BaseException as error:
                 delay = progress.failed(error, attempt, started)
-                if delay is None or self._wait(delay):
+                if delay is None:
+                    raise
+                if self._wait(delay):
+                    progress.stopped(error, attempt)
                     raise
                 attempt += 1
                 continue
@@ -84,6 +87,7 @@ class Attempts:
                     raise
                 await asyncio.sleep(delay)
                 if self._stopping():
+                    progress.stopped(error, attempt)
                     raise
                 attempt += 1
                 continue
@@ -183,6 +187,16 @@ class _Progress:
         self._emit("on_task_error", event)
         self._attach(error)
         return None
+
+    def stopped(self, error: BaseException, attempt: int) -> None:
+        """Record that the run stopped during the delay before a retry, so `error` is the task's last."""
+        attempts = self._attempts
+        duration = time.perf_counter() - self._started
+        event = TaskEvent(
+            attempts._run_id, attempts._task.name, time.time(), attempt, self._worker, duration, error
+        )
+        self._emit("on_task_error", event)
+        self._attach(error)
 
     def _attach(self, error: BaseException) -> None:
         # A caller's executor delivers the events of a failed task with its exception.

@@ -30,6 +30,8 @@ from flowlite.task import Task
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from distributed import Client
+
 __all__ = ["Execution", "RunOptions", "default_max_workers"]
 
 logger = logging.getLogger("flowlite")
@@ -45,21 +47,27 @@ class RunOptions(TypedDict, total=False):
     - `max_workers`: the most tasks that run at once on flowlite's own
       threads (default `default_max_workers()`).
     - `executor`: a `concurrent.futures.Executor` that runs every task
-      instead; it is not shut down.
+      instead, or a `distributed.Client` whose cluster does; it is not
+      shut down.
     - `targets`: the keys wanted; only the tasks they need run, and the
       result holds the initial state and the targets.
     - `keep_going`: run every task that does not depend on a failed one,
       then raise `RunFailed`.
     - `hooks`: objects with `Hooks` methods that observe the run.
     - `cancel`: a `CancelToken` that stops the run from another thread.
+    - `check_types`: check each initial-state value against the annotations
+      of the tasks that read it, and each task's outputs against its return
+      annotation before any other task sees them; a mismatch raises
+      `TypeCheckError` (default False).
     """
 
     max_workers: int | None
-    executor: Executor | None
+    executor: Executor | Client | None
     targets: Collection[str] | None
     keep_going: bool
     hooks: Iterable[Hooks] | None
     cancel: CancelToken | None
+    check_types: bool
 
 
 def default_max_workers() -> int:
@@ -141,9 +149,21 @@ class Execution:
         self.calls: Sequence[Call] = self.plan._calls
         if self.hooks or any(item.retry or item.timeout or item.is_async for item in self.plan._tasks):
             self.calls = [self._wrap(index, call) for index, call in enumerate(self.plan._calls)]
+        if options.get("check_types", False):
+            from flowlite._runtime_checks import check_initial_values, checked_calls
 
-    def _configure_executor(self, max_workers: int | None, executor: Executor | None) -> None:
+            check_initial_values(self.plan, self.values)
+            self.calls = checked_calls(self.plan, self.calls)
+        if options.get("executor") is not None:
+            # Before any task starts: what goes to other processes must pickle.
+            from flowlite._preflight import check_picklable
+
+            check_picklable(self.plan, self.calls, self.values, options.get("executor"))
+
+    def _configure_executor(self, max_workers: int | None, executor: Executor | Client | None) -> None:
         from concurrent.futures import Executor
+
+        from flowlite._dask import check_client, is_dask_client
 
         if max_workers is not None and (
             isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
@@ -153,13 +173,21 @@ class Execution:
         if executor is not None and max_workers is not None:
             msg = "max_workers sizes flowlite's own threads; with executor=..., size that executor instead"
             raise InvalidArgumentError(msg)
-        if executor is not None and not isinstance(executor, Executor):
+        if executor is not None and not isinstance(executor, Executor) and not is_dask_client(executor):
             msg = (
-                f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}; "
-                "for a Dask client pass client.get_executor()"
+                "executor must be a concurrent.futures.Executor or a distributed.Client, "
+                f"got {type(executor).__name__}"
             )
             raise InvalidArgumentError(msg)
-        self.executor = executor
+        # run() and stream() give a Dask client to DaskScheduler. Code that
+        # needs an Executor, such as arun(), gets the client's executor.
+        self.dask_client: Client | None = None
+        self.executor: Executor | None = None
+        if is_dask_client(executor):
+            self.dask_client = check_client(executor)
+            self.executor = executor.get_executor(pure=False)  # type: ignore[no-untyped-call]
+        else:
+            self.executor = executor
         self.max_workers = max_workers or default_max_workers()
 
     def _configure_hooks(self, hooks: Iterable[Hooks] | None, cancel: CancelToken | None) -> None:
@@ -254,7 +282,13 @@ class Execution:
 
     def steps(self, *, report_stages: bool) -> Iterator[int]:
         """Run the plan; with `report_stages`, yield each stage index once it completes."""
-        if self.executor is None:
+        if self.dask_client is not None:
+            from flowlite._dask import DaskScheduler
+
+            cluster = DaskScheduler(self, self.dask_client)
+            self.interrupt = cluster.wake
+            yield from cluster.steps(report_stages=report_stages)
+        elif self.executor is None:
             from flowlite._threads import ThreadScheduler
 
             scheduler = ThreadScheduler(self, report_stages=report_stages)

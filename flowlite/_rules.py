@@ -148,7 +148,6 @@ def check_key(
     The error names `parameter`, the parameter that the key is bound to, when given.
     """
     bound_to = "" if parameter is None else f" for parameter {parameter!r}"
-    where = {"argument": argument, "item": item}
     if not isinstance(key, str):
         raise Violation(
             f"task {function!r}: every {role} key must be a str, got {key!r} "
@@ -157,15 +156,18 @@ def check_key(
             function=function,
             parameter=parameter,
             key=repr(key),
-            **where,
+            argument=argument,
+            item=item,
         )
     if not key:
         raise Violation(
             f"task {function!r}: {role} keys must be non-empty strings, got ''{bound_to}",
+            "name the value with a string such as 'text'",
             function=function,
             parameter=parameter,
             key=key,
-            **where,
+            argument=argument,
+            item=item,
         )
     return key
 
@@ -176,6 +178,7 @@ def _check_parameter_name(name: object, *, function: str, key: object, item: int
     raise Violation(
         f"task {function!r}: inputs bind key {key!r} to {name!r} ({type(name).__name__}), but "
         "the parameter names in inputs={parameter: key} must be non-empty strings",
+        "write the name of a parameter of the function",
         function=function,
         parameter=name if isinstance(name, str) else repr(name),
         key=key if isinstance(key, str) else repr(key),
@@ -235,27 +238,30 @@ def check_return(
     """Check the declared output keys against the shape of the return annotation.
 
     `outputs` is the declaration as written, and `keys` and `single` are
-    what `bind_outputs` made of it. Only an explicit declaration is
-    checked: omitted outputs store the return value whole, whatever it is.
+    what `bind_outputs` made of it. Only a list of several keys is checked,
+    because omitted outputs and a single key store the return value whole,
+    whatever it is.
     """
-    if outputs is None:
+    if outputs is None or single or not keys:
+        # A single key stores the return value whole, even None, which can
+        # serve as a marker that orders two tasks.
         return
-    if returns.kind == "none" and keys:
+    if returns.kind == "none":
         raise Violation(
             f"task {function!r} declares outputs {list(keys)!r} but its return annotation is None, "
-            "so every output would be None",
-            "declare outputs=() for a sink, or annotate the type that the function returns",
+            "and None cannot be split into several outputs",
+            "declare outputs=() for a sink, or annotate the tuple or TypedDict that the function returns",
             function=function,
             argument="outputs",
         )
-    if single or not keys:
-        return
 
     if returns.kind == "tuple" and returns.length != len(keys):
+        declared = f"{len(keys)} output{'' if len(keys) == 1 else 's'} {list(keys)!r}"
+        values = f"{returns.length} value{'' if returns.length == 1 else 's'}"
+        needed = f"{returns.length} output key{'' if returns.length == 1 else 's'}"
         raise Violation(
-            f"task {function!r} declares {len(keys)} outputs {list(keys)!r} but its return "
-            f"annotation is a tuple of {returns.length} value{'' if returns.length == 1 else 's'}",
-            f"declare {returns.length} output keys, one per tuple item, or change the return annotation",
+            f"task {function!r} declares {declared} but its return annotation is a tuple of {values}",
+            f"declare {needed}, one per tuple item, or change the return annotation",
             function=function,
             argument="outputs",
         )
@@ -445,7 +451,8 @@ def _bind_by_name(pairs: list[tuple[str, str]], signature: Signature, *, functio
             named = [p.name for p in signature.parameters if p.kind not in _VARIADIC_KINDS]
             raise Violation(
                 f"task {function!r}: inputs bind key {key!r} to parameter {name!r}, but the "
-                f"function has no such named parameter; its parameters are {named!r}",
+                "function has no such named parameter",
+                f"its parameters are {named!r}",
                 function=function,
                 parameter=name,
                 key=key,

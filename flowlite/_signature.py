@@ -127,8 +127,7 @@ def namespace_of(fn: object) -> dict[str, Any]:
     if isinstance(namespace, dict):
         return namespace
     if not inspect.isroutine(fn) and not isinstance(fn, type):
-        call = getattr(type(fn), "__call__", None)
-        namespace = getattr(call, "__globals__", None)
+        namespace = getattr(inspect.getattr_static(type(fn), "__call__", None), "__globals__", None)
         if isinstance(namespace, dict):
             return namespace
     module = sys.modules.get(getattr(fn, "__module__", None) or "")

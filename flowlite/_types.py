@@ -60,7 +60,9 @@ _cache: dict[tuple[object, object], Compatibility] = {}
 
 _NONE_TYPE = type(None)
 _WRAPPERS = frozenset(
-    form for form in (typing.Required, typing.NotRequired, getattr(typing, "ReadOnly", None)) if form is not None
+    form
+    for form in (typing.Required, typing.NotRequired, getattr(typing, "ReadOnly", None))
+    if form is not None
 )
 _NEVER = frozenset(form for form in (typing.NoReturn, getattr(typing, "Never", None)) if form is not None)
 
@@ -216,7 +218,8 @@ def _from_type_variable(source: typing.TypeVar, target: object, depth: int) -> C
     # A producer's type variable stands for some type within its bound,
     # chosen by the producer's inputs, which the plan does not track.
     if source.__constraints__:
-        return _all(_compare(constraint, target, depth) for constraint in source.__constraints__)
+        answers = {_compare(constraint, target, depth) for constraint in source.__constraints__}
+        return answers.pop() if len(answers) == 1 else UNKNOWN
     bound = object if source.__bound__ is None else source.__bound__
     answer = _compare(bound, target, depth)
     return COMPATIBLE if answer is COMPATIBLE else UNKNOWN
@@ -338,22 +341,20 @@ def _typed_dicts(source: object, target: object, depth: int) -> Compatibility:
 
 
 def _typed_dict_into_typed_dict(source: Any, target: Any, depth: int) -> Compatibility:
-    source_fields = _resolved_fields(source)
-    target_fields = _resolved_fields(target)
+    from flowlite._annotations import class_field_types, required_keys
+
+    source_fields = class_field_types(source)
+    target_fields = class_field_types(target)
+    source_required = required_keys(source)
+    target_required = required_keys(target)
     answers = []
     for key, expected in target_fields.items():
         if key not in source_fields:
-            return INCOMPATIBLE if key in target.__required_keys__ else UNKNOWN
-        if (key in source.__required_keys__) != (key in target.__required_keys__):
+            return INCOMPATIBLE if key in target_required else UNKNOWN
+        if (key in source_required) != (key in target_required):
             return INCOMPATIBLE
         answers.append(_invariant(source_fields[key], expected, depth))
     return _all(answers)
-
-
-def _resolved_fields(typed_dict: Any) -> dict[str, object]:
-    from flowlite._annotations import class_field_types
-
-    return class_field_types(typed_dict)
 
 
 def _is_protocol(cls: type) -> bool:
@@ -398,7 +399,7 @@ def _classes(source: object, target: object, depth: int) -> Compatibility:
         return COMPATIBLE
     if target_class is tuple:
         return _tuples(source, target, depth)
-    source_arguments = _arguments_as(source, source_class, target_class)
+    source_arguments = _arguments_as(typing.get_args(source), source_class, target_class)
     if source_arguments == ():
         # A bare generic class, such as `list`, has Any for its arguments.
         return COMPATIBLE
@@ -454,7 +455,9 @@ def _tuples(source: object, target: object, depth: int) -> Compatibility:
         return _all((_compare(source_types[0], target_types[0], depth), UNKNOWN)) if target_types else UNKNOWN
     if len(source_types) != len(target_types):
         return INCOMPATIBLE
-    return _all(_compare(item, expected, depth) for item, expected in zip(source_types, target_types, strict=True))
+    return _all(
+        _compare(item, expected, depth) for item, expected in zip(source_types, target_types, strict=True)
+    )
 
 
 def _tuple_items(annotation: object) -> tuple[bool, tuple[object, ...]] | None:
@@ -526,9 +529,13 @@ _COVARIANT_CLASSES = frozenset(
 )
 
 
-def _arguments_as(source: object, source_class: type, target_class: type) -> tuple[object, ...] | None:
-    """Return the type arguments that `source` gives to its base `target_class`, or None if unknown."""
-    arguments = typing.get_args(source)
+def _arguments_as(
+    arguments: tuple[object, ...], source_class: type, target_class: type
+) -> tuple[object, ...] | None:
+    """Return the type arguments that `source_class[arguments]` gives to its base `target_class`.
+
+    None means that they are not known.
+    """
     if source_class is target_class:
         return arguments
     item_arguments = _item_arguments(source_class, arguments)
@@ -553,7 +560,10 @@ def _item_arguments(source_class: type, arguments: tuple[object, ...]) -> tuple[
         if items is None:
             return None
         members = items[1]
-        return (typing.Union[members] if len(members) > 1 else members[0] if members else typing.NoReturn,)
+        if not members:
+            return (typing.NoReturn,)
+        # The members are a runtime tuple, which only Union[...] accepts.
+        return (typing.Union[members] if len(members) > 1 else members[0],)  # noqa: UP007
     if source_class in _MAPPING_BASES or source_class is collections.ChainMap:
         return arguments if len(arguments) == 2 else (Any, Any)
     if source_class is collections.Counter:
@@ -575,9 +585,7 @@ def _arguments_from_bases(
         if not isinstance(base_class, type) or not issubclass(base_class, target_class):
             continue
         base_arguments = tuple(substitution.get(argument, argument) for argument in typing.get_args(base))
-        found = _arguments_as(
-            base_class[base_arguments] if base_arguments else base_class, base_class, target_class
-        )
+        found = _arguments_as(base_arguments, base_class, target_class)
         if found is not None:
             return found
     return None
@@ -652,4 +660,3 @@ def _name_of(annotation: object) -> str:
     if isinstance(name, str):
         return name
     return repr(annotation).removeprefix("typing.")
-

@@ -23,6 +23,7 @@ __all__ = [
     "MissingInputError",
     "OutputError",
     "OverwriteError",
+    "PicklingCheckError",
     "RunCancelled",
     "RunFailed",
     "TaskDefinitionError",
@@ -109,7 +110,7 @@ class UnknownTaskError(FlowliteError, _KeyErrorMessage):
     def __init__(self, message: str, *, name: str, suggestions: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.name = name
-        self.suggestions = tuple(suggestions)
+        self.suggestions: tuple[str, ...] = tuple(suggestions)
 
 
 class UnknownKeyError(FlowliteError, _KeyErrorMessage):
@@ -118,7 +119,7 @@ class UnknownKeyError(FlowliteError, _KeyErrorMessage):
     def __init__(self, message: str, *, key: str, suggestions: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.key = key
-        self.suggestions = tuple(suggestions)
+        self.suggestions: tuple[str, ...] = tuple(suggestions)
 
 
 class MissingInputError(UnknownKeyError):
@@ -143,7 +144,7 @@ class CycleError(FlowliteError, graphlib.CycleError):
 
     def __init__(self, message: str, *, cycle: Sequence[tuple[str, str, str]]) -> None:
         super().__init__(message)
-        self.cycle = list(cycle)
+        self.cycle: list[tuple[str, str, str]] = list(cycle)
 
 
 class OverwriteError(FlowliteError, ValueError):
@@ -157,7 +158,22 @@ class OverwriteError(FlowliteError, ValueError):
     def __init__(self, message: str, *, task: str, keys: Sequence[str]) -> None:
         super().__init__(message)
         self.task = task
-        self.keys = tuple(keys)
+        self.keys: tuple[str, ...] = tuple(keys)
+
+
+class PicklingCheckError(FlowliteError, TypeError):
+    """A task or initial value that a run cannot send to the worker processes of its executor.
+
+    Raised before any task starts when `executor` is a `ProcessPoolExecutor`,
+    a `distributed.Client` or the executor of `Client.get_executor()`.
+    `task` names the task, or `key` the initial-state key, and the other is
+    None. The pickling error, if there was one, is the `__cause__`.
+    """
+
+    def __init__(self, message: str, *, task: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.task = task
+        self.key = key
 
 
 class TaskTimeoutError(FlowliteError, TimeoutError):
@@ -193,7 +209,7 @@ class RunCancelled(FlowliteError):
     def __init__(self, message: str, *, state: Mapping[str, Any], not_run: Sequence[str]) -> None:
         super().__init__(message)
         self.state = state
-        self.not_run = tuple(not_run)
+        self.not_run: tuple[str, ...] = tuple(not_run)
 
 
 class TypeMismatchError(FlowliteError, TypeError):
@@ -250,7 +266,7 @@ class OutputError(FlowliteError, ValueError):
     def __init__(self, message: str, *, task: str, outputs: Sequence[str], value: object) -> None:
         super().__init__(message)
         self.task = task
-        self.outputs = tuple(outputs)
+        self.outputs: tuple[str, ...] = tuple(outputs)
         self.value = value
 
 

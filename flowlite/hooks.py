@@ -11,7 +11,7 @@ from flowlite.errors import InvalidArgumentError
 
 __all__ = ["Hooks", "RunInfo", "TaskEvent"]
 
-logger = logging.getLogger("flowlite")
+logger: logging.Logger = logging.getLogger("flowlite")
 
 RunStatus = Literal["running", "ok", "failed", "cancelled", "interrupted"]
 

@@ -8,11 +8,13 @@ import itertools
 from collections.abc import Collection, Iterable
 from typing import Any, final
 
+from flowlite._annotations import check_wiring
 from flowlite.errors import (
     CycleError,
     InvalidArgumentError,
     MissingInputError,
     OverwriteError,
+    TaskDefinitionError,
     UnknownKeyError,
 )
 from flowlite.registry import Registry
@@ -126,28 +128,50 @@ def plan(
     *,
     available: Collection[str] | None = None,
     targets: Collection[str] | None = None,
+    check_types: bool = True,
 ) -> Plan:
     """Build and validate the task graph of `registry`.
 
     `available` names the keys the initial state will hold: a consumed key
     that is neither available nor produced then raises `MissingInputError`,
     and a task whose outputs are all available is left out. `targets` keeps
-    only the tasks needed to produce those keys.
+    only the tasks needed to produce those keys. With `check_types` (the
+    default), each producer's return annotation is compared with the
+    annotation of every parameter that its key feeds, and a definite
+    mismatch raises `TypeMismatchError`; a pair that cannot be decided passes.
 
     Raises `CycleError`, `MissingInputError`, `UnknownKeyError` (a target
-    nobody produces) and `OverwriteError` (some, but not all, of a task's
-    outputs available).
+    nobody produces), `OverwriteError` (some, but not all, of a task's
+    outputs available), `TypeMismatchError`, and `TaskDefinitionError` for
+    a task defined in a class body that was not read from an instance.
     """
     if not isinstance(registry, Registry):
         registry = Registry(registry)
     registered = tuple(registry)
+    _check_bound(registered)
     available_keys = None if available is None else _key_set(available, "available")
 
     producers = _active_producers(registered, available_keys)
     needed = _needed_tasks(registered, producers, available_keys, targets)
     dependencies = _dependencies(registered, needed, producers, available_keys)
     stages = _stages(registered, needed, dependencies, producers)
-    return _build(registered, stages, dependencies, available_keys)
+    result = _build(registered, stages, dependencies, available_keys)
+    if check_types:
+        check_wiring(result._tasks, result._producers)
+    return result
+
+
+def _check_bound(registered: tuple[AnyTask, ...]) -> None:
+    # A task made from a method in a class body needs its instance: read
+    # from an instance, the task passes it as `self`.
+    for item in registered:
+        if item._method:
+            msg = (
+                f"task {item.name!r} is the method {item.__qualname__} read from its class, so the "
+                "runner would have no instance to pass as self; register the task read from an "
+                f"instance, such as Registry([instance.{item.__name__}])"
+            )
+            raise TaskDefinitionError(msg, function=item.__name__, parameter="self")
 
 
 def _key_set(keys: Collection[str], argument: str) -> frozenset[str]:

@@ -97,8 +97,12 @@ class RunReport(Hooks):
             record.error = repr(event.error)
 
     def on_task_skip(self, event: TaskEvent) -> None:
+        # An interrupted run also reports the tasks still running as
+        # skipped; their records keep the start they have.
         with self._lock:
-            self._records[(event.run_id, event.task)] = TaskRecord(event.task, "skipped", error=event.reason)
+            key = (event.run_id, event.task)
+            if key not in self._records:
+                self._records[key] = TaskRecord(event.task, "skipped", error=event.reason)
 
     def _record(self, event: TaskEvent) -> TaskRecord:
         # A caller's executor delivers all events of a task at once, in order.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar, final, overload
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, final, overload
 
 from flowlite import _rules
 from flowlite._annotations import return_shape
@@ -26,6 +27,10 @@ __all__ = ["Inputs", "Outputs", "Task", "task"]
 P = ParamSpec("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
+# The instance, remaining parameters and return type of a task read from an instance.
+_Instance = TypeVar("_Instance")
+_BoundP = ParamSpec("_BoundP")
+_BoundR = TypeVar("_BoundR")
 
 Inputs = str | Sequence[str] | Mapping[str, str] | None
 """An `inputs` declaration: one key, keys in parameter order, or `{parameter: key}`."""
@@ -81,7 +86,8 @@ class Task(Generic[P, R_co]):
         self.__name__ = function_name
         if not isinstance(getattr(fn, "__qualname__", None), str):
             self.__qualname__ = function_name
-        self.__wrapped__ = fn
+        # Annotated, so that type checkers see the same type for every callable.
+        self.__wrapped__: Callable[..., Any] = fn
 
         self._func = fn
         self._name = name
@@ -193,6 +199,46 @@ class Task(Generic[P, R_co]):
         )
         raise OutputError(msg, task=self._name, outputs=self._outputs, value=result)
 
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None, /) -> Task[P, R_co]: ...
+
+    @overload
+    def __get__(
+        self: Task[Concatenate[_Instance, _BoundP], _BoundR],
+        instance: _Instance,
+        owner: type[Any] | None = None,
+        /,
+    ) -> Task[_BoundP, _BoundR]: ...
+
+    def __get__(self, instance: object, owner: type[Any] | None = None, /) -> Task[Any, Any]:
+        """Bind the task to `instance` the way its function binds as a method.
+
+        Read from a class, a task defined in its body is the task itself.
+        Read from an instance, it is a new task whose function is the bound
+        method, with the same declaration, so `obj.method(x)` calls
+        `method(obj, x)` and the runner passes `obj` too. A callable that
+        does not bind, such as a partial or a bound method, leaves the task
+        unchanged.
+        """
+        if instance is None:
+            return self
+        getter = getattr(type(self._func), "__get__", None)
+        if getter is None:
+            return self
+        bound_function = getter(self._func, instance, owner)
+        if bound_function is self._func:
+            return self
+        if not self._method:
+            return _rebuild_task(bound_function, self._name, *self._declared)
+
+        # The declaration was already bound without `self`: copy it.
+        bound: Task[Any, Any] = object.__new__(Task)
+        bound.__dict__.update(self.__dict__)
+        bound._func = bound_function
+        bound.__wrapped__ = bound_function
+        bound._method = False
+        return bound
+
     # Tasks are immutable, so copies can share the original.
     def __copy__(self) -> Task[P, R_co]:
         return self
@@ -212,6 +258,28 @@ class Task(Generic[P, R_co]):
 
 
 _PARTIAL_ASSIGNED = ("__module__", "__qualname__", "__doc__")
+
+
+def _declare(
+    fn: Callable[..., Any],
+    signature: inspect.Signature | None,
+    inputs: Inputs,
+    outputs: Outputs,
+    function: str,
+) -> tuple[_rules.Binding, tuple[str, ...], bool]:
+    # Apply the declaration rules, shared with the mypy plugin, and report
+    # a broken one as TaskDefinitionError.
+    try:
+        described = None if signature is None else describe(signature)
+        binding = _rules.bind_inputs(inputs, described, function=function)
+        keys, single = _rules.bind_outputs(outputs, function=function, default=function)
+        if outputs is not None and keys:
+            _rules.check_return(outputs, keys, single, return_shape(fn, signature), function=function)
+    except _rules.Violation as violation:
+        raise TaskDefinitionError(
+            violation.message, function=violation.function, parameter=violation.parameter, key=violation.key
+        ) from None
+    return binding, keys, single
 
 
 def _called_function(fn: functools.partial[Any]) -> Callable[..., Any]:

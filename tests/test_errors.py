@@ -22,12 +22,15 @@ from flowlite import (
     MissingInputError,
     OutputError,
     OverwriteError,
+    PicklingCheckError,
     Registry,
     RunCancelled,
     RunFailed,
     State,
     TaskDefinitionError,
     TaskTimeoutError,
+    TypeCheckError,
+    TypeMismatchError,
     UnknownKeyError,
     UnknownTaskError,
     errors,
@@ -49,6 +52,9 @@ BUILTIN_BASES = [
     (InvalidArgumentError, ValueError),
     (RunFailed, ExceptionGroup),
     (TaskTimeoutError, TimeoutError),
+    (TypeMismatchError, TypeError),
+    (TypeCheckError, TypeError),
+    (PicklingCheckError, TypeError),
     # Cancellation has no builtin of its own: asyncio's CancelledError is a
     # BaseException, which `except Exception` would miss.
     (RunCancelled, Exception),
@@ -161,9 +167,46 @@ INSTANCES: list[Any] = [
         id="TaskTimeoutError",
     ),
     pytest.param(
+        lambda: TypeMismatchError(
+            "task 'count' expects list[str]",
+            producer="parse",
+            consumer="count",
+            key="words",
+            parameter="words",
+            produced="list[int]",
+            expected="list[str]",
+        ),
+        {
+            "producer": "parse",
+            "consumer": "count",
+            "key": "words",
+            "parameter": "words",
+            "produced": "list[int]",
+            "expected": "list[str]",
+        },
+        id="TypeMismatchError",
+    ),
+    pytest.param(
+        lambda: TypeCheckError(
+            "task 'parse' returned int", task="parse", key="words", expected="list[str]", received="int"
+        ),
+        {"task": "parse", "key": "words", "expected": "list[str]", "received": "int"},
+        id="TypeCheckError",
+    ),
+    pytest.param(
         lambda: RunCancelled("cancelled", state=State({"a": 1}), not_run=["count"]),
         {"state": State({"a": 1}), "not_run": ("count",)},
         id="RunCancelled",
+    ),
+    pytest.param(
+        lambda: PicklingCheckError("task 'parse' cannot be sent", task="parse"),
+        {"task": "parse", "key": None},
+        id="PicklingCheckError-task",
+    ),
+    pytest.param(
+        lambda: PicklingCheckError("initial value 'lock' cannot be sent", key="lock"),
+        {"task": None, "key": "lock"},
+        id="PicklingCheckError-key",
     ),
     pytest.param(
         lambda: OverwriteError("would overwrite 'words'", task="parse", keys=["words"]),
