@@ -4,7 +4,7 @@ An annotation written as a string (under `from __future__ import
 annotations`, or quoted by hand) is evaluated in the namespace of the
 function. A name that does not resolve there, such as an import under
 `TYPE_CHECKING` or a class local to a function, makes only that one
-annotation `UNRESOLVED`, and every comparison with it answers UNKNOWN.
+annotation `UNRESOLVED`, and every comparison with it returns UNKNOWN.
 Resolved annotations are cached per function, so tasks made from one
 function resolve them once.
 """

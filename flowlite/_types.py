@@ -1,4 +1,4 @@
-"""Static compatibility of two type annotations, answered as compatible, incompatible or unknown.
+"""Static compatibility of two type annotations, returned as compatible, incompatible or unknown.
 
 `plan()` asks whether a value of a producer's output type may be passed to
 a consumer's parameter. The answer follows the static rules that mypy and
@@ -52,9 +52,9 @@ class _Unresolved:
 
 UNRESOLVED: Final = _Unresolved()
 
-# Recursion deeper than this (a recursive alias, say) answers UNKNOWN.
+# Recursion deeper than this (a recursive alias, say) returns UNKNOWN.
 _MAX_DEPTH = 16
-# Answers are cached by (source, target); the cache is cleared when full.
+# Results are cached by (source, target), and the cache is cleared when full.
 _CACHE_SIZE = 4096
 _cache: dict[tuple[object, object], Compatibility] = {}
 
@@ -193,7 +193,7 @@ def _is_union(origin: object) -> bool:
 
 def _is_unmodelled(annotation: object) -> bool:
     # ParamSpec, TypeVarTuple, Unpack, Self, ForwardRef and strings left over
-    # in an annotation: nothing definite can be said about them.
+    # in an annotation: the checker cannot decide anything about them.
     return (
         isinstance(annotation, (str, typing.ForwardRef, typing.ParamSpec, typing.TypeVarTuple))
         or typing.get_origin(annotation) is typing.Unpack
@@ -378,7 +378,7 @@ def _classes(source: object, target: object, depth: int) -> Compatibility:
         except TypeError:
             # A protocol with data members cannot be checked against a class.
             return UNKNOWN
-        # A structural match says nothing about the protocol's type arguments.
+        # A structural match does not show whether the protocol's type arguments fit.
         if not matches:
             return INCOMPATIBLE
         return COMPATIBLE if not typing.get_args(target) else UNKNOWN
@@ -482,9 +482,9 @@ def _tuple_items(annotation: object) -> tuple[bool, tuple[object, ...]] | None:
     return None
 
 
-# How a generic class's arguments appear in the parametrization of one of
-# its bases. The single-item families take one argument (the item type);
-# the mapping family takes a key and a value type.
+# The classes whose type arguments are known without reading their bases.
+# The item classes take one argument (the item type), and the mapping
+# classes take a key type and a value type.
 _ITEM_BASES = frozenset(
     {
         abc.Iterable,

@@ -6,9 +6,10 @@ Enable it in the mypy configuration::
     plugins = ["flowlite.mypy"]
 
 It checks `@task(inputs=..., outputs=...)` and `task(...)(function)` whose
-`inputs` and `outputs` are literals (a string, a list or tuple of strings,
-a dict of strings) with the declaration rules that the decorator applies
-when it runs, so both report the same mistakes with the same words. Each
+`inputs` and `outputs` are literals: a string, a list or tuple of strings,
+or a dict of strings. The checks are the declaration rules that the
+decorator applies when it runs, so both report the same mistakes in the
+same words. Each
 mistake is an error with the code `flowlite-task` at the declaration,
 followed by a note with the fix. A declaration that is not a literal, a
 callable the plugin cannot read, and `registry.task(...)` are left to the
@@ -66,7 +67,7 @@ FLOWLITE_TASK = ErrorCode("flowlite-task", "Check flowlite task declarations", "
 _DECORATOR_CALL = "flowlite.task.TaskDecorator.__call__"
 _TASK_FUNCTION = "flowlite.task.task"
 _DECLARATIONS = ("inputs", "outputs")
-# What a declaration argument is when it is not written as a literal.
+# The value of a declaration argument that is not written as a literal.
 _NOT_LITERAL = object()
 
 
@@ -130,7 +131,7 @@ def _find_declaration(ctx: MethodContext) -> tuple[CallExpr, CallableType, str, 
 
     context = ctx.context
     if isinstance(context, Decorator):
-        # `@task(...)` above a def: the decorator list holds the call.
+        # `@task(...)` above a def: the decorator list contains the call.
         calls = [
             decorator
             for decorator in context.original_decorators

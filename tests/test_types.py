@@ -91,7 +91,7 @@ class IntBox(Box[int]):
     pass
 
 
-# Producer type, consumer type, expected answer.
+# Producer type, consumer type, expected result.
 MATRIX: list[tuple[object, object, Compatibility]] = [
     # Any, object and missing annotations
     (Any, int, COMPATIBLE),
