@@ -159,14 +159,9 @@ class _Progress:
         now = time.perf_counter()
         if retry is not None and retry.should_retry(error, attempt) and not attempts._stopping():
             delay = retry.delay_before(attempt)
-            logger.warning(
-                "flowlite: task %r attempt %d of %d failed with %r; retrying in %.3g s",
-                task.name,
-                attempt,
-                retry.retries + 1,
-                error,
-                delay,
-            )
+            if attempts._hooks is not None:
+                # Otherwise the scheduling thread logs it when it replays the event.
+                log_retry(task.name, attempt, retry.retries + 1, error, delay)
             event = TaskEvent(
                 attempts._run_id,
                 task.name,
@@ -221,6 +216,13 @@ class _Progress:
         # The scheduler splits the result again; a tuple of the right
         # length passes through unchanged.
         return outputs[0] if task._single_output else outputs
+
+
+def log_retry(name: str, attempt: int, attempts: int, error: BaseException | None, delay: float) -> None:
+    """Log the warning for a failed attempt that will be retried."""
+    logger.warning(
+        "task %r attempt %d of %d failed with %r; retrying in %.3g s", name, attempt, attempts, error, delay
+    )
 
 
 def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -352,7 +354,7 @@ def _call_in_thread(
     thread.start()
     if not done.wait(timeout):
         logger.warning(
-            "flowlite: task %r attempt %d timed out after %g s; abandoning its thread", name, attempt, timeout
+            "task %r attempt %d timed out after %g s; abandoning its thread", name, attempt, timeout
         )
         raise _timeout_error(name, timeout, attempt, abandoned=True)
 

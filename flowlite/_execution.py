@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from flowlite._attempts import AsyncCall, Attempts
+from flowlite._attempts import AsyncCall, Attempts, log_retry
 from flowlite._cancel import CancelToken, _current_stop
 from flowlite.errors import (
     InvalidArgumentError,
@@ -81,11 +81,11 @@ def default_max_workers() -> int:
 
 class _DebugLog(Hooks):
     def on_task_start(self, event: TaskEvent) -> None:
-        logger.debug("flowlite: run %d task %r started on %s", event.run_id, event.task, event.worker)
+        logger.debug("run %d task %r started on %s", event.run_id, event.task, event.worker)
 
     def on_task_end(self, event: TaskEvent) -> None:
         logger.debug(
-            "flowlite: run %d task %r ended after %.6f s and %d attempt(s)",
+            "run %d task %r ended after %.6f s and %d attempt(s)",
             event.run_id,
             event.task,
             event.duration,
@@ -94,7 +94,7 @@ class _DebugLog(Hooks):
 
     def on_task_error(self, event: TaskEvent) -> None:
         logger.debug(
-            "flowlite: run %d task %r failed after %d attempt(s): %r",
+            "run %d task %r failed after %d attempt(s): %r",
             event.run_id,
             event.task,
             event.attempt,
@@ -131,6 +131,9 @@ class Execution:
         self.keep_going = bool(options.get("keep_going", False))
         self.failures: dict[int, BaseException] = {}
         self.finished: set[int] = set()
+        # Tasks handed to a thread or an executor; only the schedulers that
+        # may stop with tasks still running keep it.
+        self.started: set[int] = set()
         self.abort = threading.Event()
         self.stopped = False
         self.cancelled = False
@@ -191,7 +194,7 @@ class Execution:
         self.max_workers = max_workers or default_max_workers()
 
     def _configure_hooks(self, hooks: Iterable[Hooks] | None, cancel: CancelToken | None) -> None:
-        if isinstance(hooks, Hooks) or (hooks is not None and not isinstance(hooks, Iterable)):
+        if isinstance(hooks, (Hooks, str, bytes)) or (hooks is not None and not isinstance(hooks, Iterable)):
             msg = f"hooks must be a list of hook objects, got {hooks!r}; write hooks=[hook]"
             raise InvalidArgumentError(msg)
         listed: list[object] = list(hooks or ())
@@ -271,7 +274,7 @@ class Execution:
     def _emit_skips(self) -> None:
         now = time.time()
         for index, item in enumerate(self.plan._tasks):
-            if index in self.finished or index in self.failures:
+            if index in self.finished or index in self.failures or index in self.started:
                 continue
             reason = (
                 "an input was not produced" if self.keep_going and not self.stopped else "the run stopped"
@@ -332,15 +335,35 @@ class Execution:
     def replay(self, events: Iterable[tuple[str, TaskEvent]]) -> None:
         """Deliver task events that a caller's executor brought back with a result."""
         for name, event in events:
+            if name == "on_task_retry":
+                retry = self._retries_of(event.task)
+                log_retry(event.task, event.attempt, retry, event.error, event.delay or 0.0)
             self.hooks.emit(name, event)
+
+    def _retries_of(self, name: str) -> int:
+        for item in self.plan._tasks:
+            if item.name == name and item.retry is not None:
+                return item.retry.retries + 1
+        return 1
 
     def finish(self) -> State:
         """Return the final state, or raise the run's failures or its cancellation."""
-        if not self.failures and self.cancelled:
+        if self.cancelled:
+            # A cancellation explains failures that it caused, such as a
+            # retry cut short, so it is what the caller sees. It is raised
+            # even when every task finished, because a task may have returned
+            # early on noticing cancelled().
             not_run = [item.name for index, item in enumerate(self.plan._tasks) if index not in self.finished]
             names = ", ".join(map(repr, not_run[:10])) + (", ..." if len(not_run) > 10 else "")
-            msg = f"the run was cancelled before {len(not_run)} task(s) ran: {names}"
-            raise RunCancelled(msg, state=State._from_owned(self.values), not_run=not_run)
+            msg = (
+                f"the run was cancelled before {len(not_run)} task(s) ran: {names}"
+                if not_run
+                else "the run was cancelled while its last tasks ran; their outputs are in .state"
+            )
+            cancelled = RunCancelled(msg, state=State._from_owned(self.values), not_run=not_run)
+            for index, error in self.failures.items():
+                cancelled.add_note(f"flowlite: task {self.plan._tasks[index].name!r} failed: {error!r}")
+            raise cancelled
         if not self.failures:
             return State._from_owned(self.values)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections import deque
@@ -75,6 +76,7 @@ class ExecutorScheduler:
         self._guarded = isinstance(executor, ThreadPoolExecutor)
         self._done: queue.SimpleQueue[Future[Any] | None] = queue.SimpleQueue()
         self._running: dict[Future[Any], int] = {}
+        self._context = contextvars.copy_context()
 
     def wake(self) -> None:
         """Make the scheduling loop look at the run's stop flag; any thread may call it."""
@@ -102,6 +104,7 @@ class ExecutorScheduler:
                 while ready and not execution.stopped:
                     index = ready.popleft()
                     future = self._submit(index)
+                    execution.started.add(index)
                     running[future] = index
                     future.add_done_callback(self._done.put)
                 if not running:
@@ -155,8 +158,17 @@ class ExecutorScheduler:
         kwargs = {name: values[key] for name, key in keywords}
         replaced = None if func is item.func else func
         if self._guarded:
+            # Same process: the call runs in a copy of the run's context, so
+            # cancelled() and the caller's context variables work there too.
             return self._executor.submit(
-                _call_guarded, execution.abort, execution.keep_going, replaced, item, args, kwargs
+                self._context.copy().run,
+                _call_guarded,
+                execution.abort,
+                execution.keep_going,
+                replaced,
+                item,
+                args,
+                kwargs,
             )
         return self._executor.submit(_call, replaced, item, args, kwargs)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import final
 
-from flowlite.errors import InvalidArgumentError
+from flowlite.errors import InvalidArgumentError, OutputError
 
 __all__ = ["Retry", "check_timeout", "make_retry"]
 
@@ -27,7 +27,9 @@ class Retry:
     a callable; then up to `jitter` seconds of random extra, and at most
     `max_delay` seconds in all. `retry_on` is an exception class, a tuple of
     them, or a predicate on the exception; by default every `Exception` is
-    retried. Invalid values raise `InvalidArgumentError` at creation.
+    retried. An `OutputError` is never retried, because another attempt
+    would return the same wrong shape. Invalid values raise
+    `InvalidArgumentError` at creation.
     """
 
     retries: int
@@ -50,7 +52,9 @@ class Retry:
 
     def should_retry(self, error: BaseException, attempt: int) -> bool:
         """Return whether `error`, raised by attempt number `attempt`, earns another attempt."""
-        if attempt > self.retries or not isinstance(error, Exception):
+        # An OutputError is a wrong return value, which another attempt
+        # would repeat.
+        if attempt > self.retries or not isinstance(error, Exception) or isinstance(error, OutputError):
             return False
         retry_on = self.retry_on
         if isinstance(retry_on, (type, tuple)):

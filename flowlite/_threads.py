@@ -121,6 +121,7 @@ class ThreadScheduler:
         dependents = plan._dependents
         values = execution.values
         finished = execution.finished
+        started = execution.started
         release = execution.remaining_reads is not None
         ready = self._ready
         counts = self._counts
@@ -144,6 +145,7 @@ class ThreadScheduler:
                     args = [values[key] for key in positional]
                     kwargs = {name: values[key] for name, key in keywords} if keywords else None
                     self._active += 1
+                    started.add(index)
 
                     condition.release()
                     try:
@@ -176,6 +178,8 @@ class ThreadScheduler:
                         values[outputs[0]] = result
                     else:
                         values.update(zip(outputs, result, strict=True))
+                    # An idle thread must not keep released values alive.
+                    del args, kwargs, result
                     finished.add(index)
                     if release:
                         execution.release_inputs(index)

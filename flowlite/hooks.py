@@ -128,4 +128,4 @@ class HookCaller:
             try:
                 method(payload)
             except Exception:
-                logger.exception("flowlite: hook %r failed in %s; the run goes on", hook, name)
+                logger.exception("hook %r failed in %s; the run goes on", hook, name)

@@ -94,12 +94,12 @@ def check_declaration(ctx: MethodContext) -> Type:
     found = _find_declaration(ctx)
     if found is None:
         return ctx.default_return_type
-    call, function_type, name, method = found
+    call, function_type, name, method, definition = found
 
     arguments = _declaration_arguments(call)
     if arguments is None:
         return ctx.default_return_type
-    signature = _describe(function_type, method)
+    signature = _describe(function_type, method, definition)
     if signature is None:
         return ctx.default_return_type
 
@@ -122,7 +122,11 @@ def check_declaration(ctx: MethodContext) -> Type:
 # Finding the `task(...)` call and the function it declares.
 
 
-def _find_declaration(ctx: MethodContext) -> tuple[CallExpr, CallableType, str, bool] | None:
+def _find_declaration(
+    ctx: MethodContext,
+) -> tuple[CallExpr, CallableType, str, bool, FuncDef | None] | None:
+    # The `task(...)` call, the declared function's type, name and
+    # definition, and whether it is a method definition.
     if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
         return None
     function_type = get_proper_type(ctx.arg_types[0][0])
@@ -139,16 +143,19 @@ def _find_declaration(ctx: MethodContext) -> tuple[CallExpr, CallableType, str, 
         ]
         if len(calls) != 1:
             return None
-        return calls[0], function_type, context.func.name, _is_method_definition(context.func, function_type)
+        function = context.func
+        method = _is_method_definition(function, function_type)
+        return calls[0], function_type, function.name, method, function
 
     if isinstance(context, CallExpr) and _is_task_call(context.callee) and len(context.args) == 1:
         # `task(...)(function)`.
         assert isinstance(context.callee, CallExpr)
         argument = context.args[0]
         name = _expression_name(argument, function_type)
-        definition = function_type.definition
-        method = isinstance(definition, FuncDef) and _is_method_definition(definition, function_type)
-        return context.callee, function_type, name, method
+        found = function_type.definition
+        definition = found if isinstance(found, FuncDef) else None
+        method = definition is not None and _is_method_definition(definition, function_type)
+        return context.callee, function_type, name, method, definition
     return None
 
 
@@ -234,10 +241,12 @@ def _locate(
 # Converting mypy's view of the function into the rules' neutral one.
 
 
-def _describe(function_type: CallableType, method: bool) -> _rules.Signature | None:
+def _describe(
+    function_type: CallableType, method: bool, definition: FuncDef | None
+) -> _rules.Signature | None:
     if function_type.param_spec() is not None or function_type.is_ellipsis_args:
         return None
-    names = _parameter_names(function_type)
+    names = _parameter_names(function_type, definition)
     parameters: list[_rules.Parameter] = []
     for index, kind in enumerate(function_type.arg_kinds):
         name = names[index]
@@ -255,15 +264,14 @@ def _describe(function_type: CallableType, method: bool) -> _rules.Signature | N
         parameters.append(_rules.Parameter(name, parameter_kind, kind in (ARG_OPT, ARG_NAMED_OPT)))
     if method:
         parameters = parameters[1:]
-    return _rules.Signature(tuple(parameters), _return_shape(function_type))
+    return _rules.Signature(tuple(parameters), _return_shape(function_type, definition))
 
 
-def _parameter_names(function_type: CallableType) -> list[str]:
+def _parameter_names(function_type: CallableType, definition: FuncDef | None) -> list[str]:
     # mypy drops the names of positional-only parameters from the type;
     # the definition still has them.
     names = [name or f"__arg{index}" for index, name in enumerate(function_type.arg_names)]
-    definition = function_type.definition
-    if isinstance(definition, FuncDef):
+    if definition is not None:
         declared = [argument.variable.name for argument in definition.arguments]
         offset = len(declared) - len(names)
         if offset >= 0:
@@ -271,11 +279,10 @@ def _parameter_names(function_type: CallableType) -> list[str]:
     return names
 
 
-def _return_shape(function_type: CallableType) -> _rules.ReturnShape:
+def _return_shape(function_type: CallableType, definition: FuncDef | None) -> _rules.ReturnShape:
     returned = get_proper_type(function_type.ret_type)
-    definition = function_type.definition
     if (
-        isinstance(definition, FuncDef)
+        definition is not None
         and definition.is_coroutine
         and isinstance(returned, Instance)
         and returned.type.fullname == "typing.Coroutine"

@@ -26,6 +26,7 @@ __all__ = ["Inputs", "Outputs", "Task", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 R_co = TypeVar("R_co", covariant=True)
 # The instance, remaining parameters and return type of a task read from an instance.
 _Instance = TypeVar("_Instance")
@@ -92,13 +93,8 @@ class Task(Generic[P, R_co]):
         self._func = fn
         self._name = name
         self._declared = (inputs, outputs, retries, timeout)
-        try:
-            self._retry = make_retry(retries)
-            self._timeout = check_timeout(timeout)
-        except InvalidArgumentError as error:
-            option = "timeout" if "timeout" in str(error) else "retries"
-            msg = f"task {function_name!r}: invalid {option}: {error}"
-            raise TaskDefinitionError(msg, function=function_name, parameter=option) from None
+        self._retry = _checked_option(make_retry, retries, "retries", function_name)
+        self._timeout = _checked_option(check_timeout, timeout, "timeout", function_name)
         signature = read_signature(fn)
         # A function defined in a class body with `self` first becomes a
         # method when read from an instance (see __get__), so its
@@ -287,6 +283,15 @@ def _called_function(fn: functools.partial[Any]) -> Callable[..., Any]:
     while isinstance(inner, functools.partial):
         inner = inner.func
     return inner
+
+
+def _checked_option(check: Callable[[Any], T], value: object, option: str, function: str) -> T:
+    # Task options are validated by their own module; the error names the task.
+    try:
+        return check(value)
+    except InvalidArgumentError as error:
+        msg = f"task {function!r}: invalid {option}: {error}"
+        raise TaskDefinitionError(msg, function=function, parameter=option) from None
 
 
 def _find_by_qualname(module_name: object, qualname: str) -> object:

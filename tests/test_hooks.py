@@ -233,11 +233,6 @@ def test_hooks_interrupted_run_status() -> None:
     assert isinstance(end.error, KeyboardInterrupt)
 
 
-@pytest.mark.xfail(
-    reason="an interrupted run reports the tasks still running on pool threads as skipped",
-    raises=AssertionError,
-    strict=True,
-)
 def test_hooks_interrupt_skips_no_running_task() -> None:
     log = EventLog()
     slow_started = threading.Event()

@@ -142,12 +142,6 @@ def test_targets_release_after_last_reader() -> None:
     assert alive_in == {"merge": False}
 
 
-@pytest.mark.xfail(
-    reason="a pool thread keeps the arguments of its last task while it waits for the next one, "
-    "so a released value stays alive until that thread takes another task or the run ends",
-    raises=AssertionError,
-    strict=True,
-)
 def test_targets_release_despite_idle_thread() -> None:
     watched: dict[str, weakref.ref[Blob]] = {}
     both_running = threading.Barrier(2, timeout=5.0)

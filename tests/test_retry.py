@@ -227,12 +227,6 @@ def test_task_invalid_fault_option_names_parameter(options: dict[str, Any], para
     assert "'fetch'" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    reason="Task reads the parameter name from the message text, so a retries value that "
-    "contains the word 'timeout' is reported as parameter='timeout'",
-    raises=AssertionError,
-    strict=True,
-)
 def test_task_retries_named_timeout_names_retries() -> None:
     def fetch(url: str) -> str:
         return url
@@ -438,12 +432,6 @@ def test_run_retry_sleep_ends_on_cancel() -> None:
     assert log.kinds_of("always_down") == ["start", "retry", "error"]
 
 
-@pytest.mark.xfail(
-    reason="a run cancelled during a retry delay raises the task's last error, because "
-    "Execution.finish() prefers recorded failures to the cancellation",
-    raises=ConnectionError,
-    strict=True,
-)
 def test_run_cancel_during_retry_raises_cancelled() -> None:
     token = CancelToken()
 
@@ -492,12 +480,6 @@ def test_process_pool_raises_last_attempt_error(process_pool: ProcessPoolExecuto
     assert len((tmp_path / "always_refused").read_text().splitlines()) == 3
 
 
-@pytest.mark.xfail(
-    reason="in a process pool the retry warning is logged in the worker process, "
-    "so the caller's 'flowlite' logger never sees it",
-    raises=AssertionError,
-    strict=True,
-)
 def test_process_pool_logs_retry_warning(
     process_pool: ProcessPoolExecutor, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

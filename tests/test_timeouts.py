@@ -233,7 +233,7 @@ def test_timeout_logs_abandon_warning(release: threading.Event, caplog: pytest.L
         flowlite.run([stuck_task(release)], {"seed": 0})
 
     messages = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
-    assert messages == ["flowlite: task 'stuck' attempt 1 timed out after 0.2 s; abandoning its thread"]
+    assert messages == ["task 'stuck' attempt 1 timed out after 0.2 s; abandoning its thread"]
 
 
 def test_timeout_abandoned_thread_allows_interpreter_exit(tmp_path: Path) -> None:
