@@ -160,11 +160,15 @@ def _find_declaration(
 
 
 def _is_task_call(expression: Expression) -> bool:
-    return (
-        isinstance(expression, CallExpr)
-        and isinstance(expression.callee, RefExpr)
-        and expression.callee.fullname == _TASK_FUNCTION
-    )
+    # `task(...)` or `flowlite.task(...)`, or `registry.task(...)`: the hook
+    # fires only on TaskDecorator.__call__, and Registry.task is the one
+    # method named `task` that returns a TaskDecorator.
+    if not isinstance(expression, CallExpr):
+        return False
+    callee = expression.callee
+    if isinstance(callee, MemberExpr) and callee.name == "task" and callee.fullname != _TASK_FUNCTION:
+        return True
+    return isinstance(callee, RefExpr) and callee.fullname == _TASK_FUNCTION
 
 
 def _expression_name(expression: Expression, function_type: CallableType) -> str:

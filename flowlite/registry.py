@@ -111,7 +111,7 @@ class Registry:
         name: str | None = None,
         retries: int | Retry | None = None,
         timeout: float | None = None,
-    ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+    ) -> TaskDecorator: ...
 
     def task(
         self,
@@ -123,16 +123,14 @@ class Registry:
         name: str | None = None,
         retries: int | Retry | None = None,
         timeout: float | None = None,
-    ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
+    ) -> Task[P, R] | TaskDecorator:
         """Declare a task like `flowlite.task` and register it here."""
-        decorator = TaskDecorator(inputs=inputs, outputs=outputs, name=name, retries=retries, timeout=timeout)
-
-        def register(function: Callable[P, R]) -> Task[P, R]:
-            return self.add(decorator(function))
-
+        decorator = TaskDecorator(
+            inputs=inputs, outputs=outputs, name=name, retries=retries, timeout=timeout, register=self.add
+        )
         if fn is None:
-            return register
-        return register(fn)
+            return decorator
+        return decorator(fn)
 
     def __getitem__(self, name: str) -> Task[..., Any]:
         try:

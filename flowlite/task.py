@@ -324,7 +324,7 @@ def _short_repr(value: object, limit: int = 80) -> str:
 class TaskDecorator:
     """The decorator that `task(...)` returns when called with declarations only."""
 
-    __slots__ = ("_inputs", "_name", "_outputs", "_retries", "_timeout")
+    __slots__ = ("_inputs", "_name", "_outputs", "_register", "_retries", "_timeout")
 
     def __init__(
         self,
@@ -334,15 +334,18 @@ class TaskDecorator:
         name: str | None,
         retries: int | Retry | None = None,
         timeout: float | None = None,
+        register: Callable[[Task[..., Any]], object] | None = None,
     ) -> None:
         self._inputs = inputs
         self._outputs = outputs
         self._name = name
         self._retries = retries
         self._timeout = timeout
+        # Registry.task passes its add() so that the decorated task is registered.
+        self._register = register
 
     def __call__(self, fn: Callable[P, R]) -> Task[P, R]:
-        return Task(
+        created = Task(
             fn,
             inputs=self._inputs,
             outputs=self._outputs,
@@ -350,6 +353,9 @@ class TaskDecorator:
             retries=self._retries,
             timeout=self._timeout,
         )
+        if self._register is not None:
+            self._register(created)
+        return created
 
 
 @overload

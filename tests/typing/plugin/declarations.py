@@ -123,6 +123,11 @@ def case_async_tuple_length() -> None:
         return 200, url.encode()
 
 
+def case_registry_decorator() -> None:
+    registry = Registry()
+    registry.task(inputs=["a", "b", "c"], outputs="total")(pair)  # E: task 'pair': 3 inputs ['a', 'b', 'c'] were declared but the function takes at most 2 positional arguments ['first', 'second'] # N: Remove the extra keys or bind by name with inputs={parameter: key}
+
+
 def case_module_attribute() -> None:
     @flowlite.task(inputs=["b", "a"], outputs="total")  # E: task 'add': input key 'b' is bound to parameter 'a', but the function also has a parameter named 'b'; the keys are probably in the wrong order # N: Use inputs={parameter: key} to bind by name
     def add(a: int, b: int) -> int:
@@ -164,7 +169,3 @@ def runtime_only_unpacked_arguments() -> None:
     declaration: dict[str, list[str]] = {"inputs": ["a", "b", "c"]}
     task(**declaration)(pair)  # type: ignore[call-overload]
 
-
-def runtime_only_registry_decorator() -> None:
-    registry = Registry()
-    registry.task(inputs=["a", "b", "c"], outputs="total")(pair)
