@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import sys
 import threading
@@ -236,22 +237,9 @@ def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
 
     # The thread already runs an event loop (run() called from async code),
     # so the coroutine gets a loop of its own in another thread.
-    outcome: list[tuple[bool, Any]] = []
-
-    def target() -> None:
-        try:
-            outcome.append((True, asyncio.run(coroutine)))
-        except BaseException as error:
-            outcome.append((False, error))
-
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(target,), name="flowlite-async", daemon=True)
-    thread.start()
-    thread.join()
-    succeeded, value = outcome[0]
-    if succeeded:
-        return value
-    raise value
+    call = _ThreadCall(functools.partial(asyncio.run, coroutine), "flowlite-async")
+    call.wait(None)
+    return call.result()
 
 
 class AsyncCall:
@@ -338,27 +326,48 @@ def _call_in_thread(
     # A thread cannot be stopped, so the call runs in a daemon thread of its
     # own: on a timeout the worker moves on, and the abandoned thread blocks
     # neither later runs nor interpreter exit.
-    done = threading.Event()
-    outcome: list[Any] = []
-
-    def call() -> None:
-        try:
-            outcome.append((True, func(*args, **kwargs)))
-        except BaseException as error:
-            outcome.append((False, error))
-        finally:
-            done.set()
-
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(call,), name=f"flowlite-timeout-{name}", daemon=True)
-    thread.start()
-    if not done.wait(timeout):
+    call = _ThreadCall(functools.partial(func, *args, **kwargs), f"flowlite-timeout-{name}")
+    if not call.wait(timeout):
         logger.warning(
             "task %r attempt %d timed out after %g s; abandoning its thread", name, attempt, timeout
         )
         raise _timeout_error(name, timeout, attempt, abandoned=True)
+    return call.result()
 
-    succeeded, value = outcome[0]
-    if succeeded:
-        return value
-    raise value
+
+class _ThreadCall:
+    """A call running in a daemon thread of its own, in a copy of the caller's context."""
+
+    __slots__ = ("_abandoned", "_done", "_outcome")
+
+    def __init__(self, call: Callable[[], Any], name: str) -> None:
+        self._done = threading.Event()
+        self._abandoned = False
+        self._outcome: tuple[bool, Any] = (False, None)
+        context = contextvars.copy_context()
+        threading.Thread(target=context.run, args=(self._run, call, name), name=name, daemon=True).start()
+
+    def _run(self, call: Callable[[], Any], name: str) -> None:
+        try:
+            self._outcome = (True, call())
+        except BaseException as error:
+            self._outcome = (False, error)
+            if self._abandoned:
+                # Nobody waits for this call any more, so its failure is logged.
+                logger.error("%s raised %r after its caller stopped waiting for it", name, error)
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait for the call to end; on a timeout, abandon it and return False."""
+        if self._done.wait(timeout):
+            return True
+        self._abandoned = True
+        return self._done.is_set()
+
+    def result(self) -> Any:
+        """Return the call's value or raise its exception."""
+        succeeded, value = self._outcome
+        if succeeded:
+            return value
+        raise value

@@ -309,3 +309,28 @@ def test_process_pool_timeout_then_retry(process_pool: ProcessPoolExecutor, tmp_
     (retry,) = log.task_events("retry")
     assert isinstance(retry.error, TaskTimeoutError)
     assert retry.error.attempt == 1
+
+
+def test_abandoned_call_failure_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="flowlite")
+    failed = threading.Event()
+
+    @flowlite.task(inputs=["seed"], outputs="late", timeout=0.05)
+    def fails_late(seed: int) -> int:
+        time.sleep(0.2)
+        failed.set()
+        raise RuntimeError("too late to matter")
+
+    with pytest.raises(TaskTimeoutError):
+        flowlite.run([fails_late], {"seed": 0})
+    assert failed.wait(2)
+
+    deadline = time.monotonic() + 2
+    errors: list[str] = []
+    while not errors and time.monotonic() < deadline:
+        errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+        time.sleep(0.01)
+    assert errors == [
+        "flowlite-timeout-fails_late raised RuntimeError('too late to matter') "
+        "after its caller stopped waiting for it"
+    ]
