@@ -52,7 +52,6 @@ class AsyncScheduler:
         """Run the plan to its end, or until it stops after a failure or a cancellation."""
         execution = self._execution
         plan = execution.plan
-        values = execution.values
         counts = list(plan._dependency_counts)
         ready = deque(index for index, count in enumerate(counts) if count == 0)
         running: dict[asyncio.Future[Any], int] = {}
@@ -82,13 +81,7 @@ class AsyncScheduler:
                     if isinstance(result, Reported):
                         execution.replay(result.events)
                         result = result.outputs
-                    values.update(zip(plan._tasks[index].outputs, result, strict=True))
-                    execution.finished.add(index)
-                    execution.release_inputs(index)
-                    for dependent in plan._dependents[index]:
-                        counts[dependent] -= 1
-                        if counts[dependent] == 0:
-                            ready.append(dependent)
+                    execution.complete(index, result, counts, ready)
             waited = True
         finally:
             if not waited:

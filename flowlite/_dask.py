@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from flowlite._attempts import Reported
-from flowlite._pool import _call
+from flowlite._pool import _call, take_finished
 from flowlite.errors import InvalidArgumentError
 from flowlite.task import Task, _rebuild_task
 
@@ -167,7 +167,7 @@ class DaskScheduler:
             unresolved = len(self._futures)
             while unresolved and not execution.stopped:
                 finished_now: list[int] = []
-                for future in self._take_done():
+                for future in take_finished(self._done):
                     index = index_of[future.key]
                     unresolved -= 1
                     if future.status == "finished":
@@ -246,16 +246,6 @@ class DaskScheduler:
             self._futures.append(future)
             for position, key in enumerate(outputs):
                 sources[key] = (future, position)
-
-    def _take_done(self) -> list[Any]:
-        # Wait for one future to finish, then take every other finished one.
-        taken = [self._done.get()]
-        while True:
-            try:
-                taken.append(self._done.get_nowait())
-            except queue.Empty:
-                break
-        return [future for future in taken if future is not None]
 
     def _record_failure(self, index: int, future: Any) -> None:
         from distributed.client import FutureCancelledError

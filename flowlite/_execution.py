@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -316,6 +317,20 @@ class Execution:
         self.failures[index] = error
         if not self.keep_going or not isinstance(error, Exception):
             self.stop()
+
+    def complete(self, index: int, outputs: Iterable[Any], counts: list[int], ready: deque[int]) -> None:
+        """Store the outputs of task `index` and queue the tasks whose last input they were.
+
+        The thread scheduler does the same inline, on its hot path.
+        """
+        plan = self.plan
+        self.values.update(zip(plan._tasks[index]._outputs, outputs, strict=True))
+        self.finished.add(index)
+        self.release_inputs(index)
+        for dependent in plan._dependents[index]:
+            counts[dependent] -= 1
+            if counts[dependent] == 0:
+                ready.append(dependent)
 
     def release_inputs(self, index: int) -> None:
         """Drop the values that no remaining task reads, once task `index` finished."""

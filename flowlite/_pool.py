@@ -63,6 +63,20 @@ def _call(
     return (result,) if item._single_output else item._split_result(result)
 
 
+def take_finished(done: queue.SimpleQueue[Any]) -> list[Any]:
+    """Wait for one finished future, then take every other one already queued.
+
+    A None in the queue only wakes the scheduler and is dropped.
+    """
+    finished = [done.get()]
+    while True:
+        try:
+            finished.append(done.get_nowait())
+        except queue.Empty:
+            break
+    return [future for future in finished if future is not None]
+
+
 class ExecutorScheduler:
     """Runs a plan on a caller's `concurrent.futures.Executor`; this thread only schedules."""
 
@@ -86,10 +100,7 @@ class ExecutorScheduler:
         """Run the plan, yielding each stage index once it completes when `report_stages`."""
         execution = self._execution
         plan = execution.plan
-        tasks = plan._tasks
-        dependents = plan._dependents
         stage_of = plan._stage_of
-        values = execution.values
         counts = list(plan._dependency_counts)
         ready = deque(index for index, count in enumerate(counts) if count == 0)
         stage_left = [len(stage) for stage in plan._stages]
@@ -116,13 +127,7 @@ class ExecutorScheduler:
                         if execution.stopped:
                             self._stop()
                         continue
-                    values.update(zip(tasks[index].outputs, result, strict=True))
-                    execution.finished.add(index)
-                    execution.release_inputs(index)
-                    for dependent in dependents[index]:
-                        counts[dependent] -= 1
-                        if counts[dependent] == 0:
-                            ready.append(dependent)
+                    execution.complete(index, result, counts, ready)
                     stage_left[stage_of[index]] -= 1
 
                 while report_stages and next_stage < len(stage_left) and stage_left[next_stage] == 0:
@@ -173,18 +178,8 @@ class ExecutorScheduler:
         return self._executor.submit(_call, replaced, item, args, kwargs)
 
     def _collect(self) -> list[Outcome]:
-        # Wait for one future to finish, then take every other finished one.
-        finished = [self._done.get()]
-        while True:
-            try:
-                finished.append(self._done.get_nowait())
-            except queue.Empty:
-                break
-
         outcome: list[Outcome] = []
-        for future in finished:
-            if future is None:
-                continue
+        for future in take_finished(self._done):
             index = self._running.pop(future)
             if future.cancelled():
                 continue
