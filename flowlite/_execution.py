@@ -151,7 +151,7 @@ class Execution:
         # retries or a timeout, and every task of a run with hooks, go
         # through Attempts; async tasks get an event loop.
         self.calls: Sequence[Call] = self.plan._calls
-        if self.hooks or any(item.retry or item.timeout or item.is_async for item in self.plan._tasks):
+        if self.hooks or self.plan._wrapped:
             self.calls = [self._wrap(index, call) for index, call in enumerate(self.plan._calls)]
         if options.get("check_types", False):
             from flowlite._runtime_checks import check_initial_values, checked_calls

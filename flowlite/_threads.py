@@ -12,15 +12,20 @@ and they end with the run.
 from __future__ import annotations
 
 import contextvars
+import heapq
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flowlite._execution import Execution
 
 __all__ = ["ThreadScheduler"]
+
+# A task this slow makes the order of ready tasks worth computing.
+_SLOW_SECONDS = 0.001
 
 
 class ThreadScheduler:
@@ -34,7 +39,14 @@ class ThreadScheduler:
 
         self._condition = threading.Condition(threading.Lock())
         self._counts = list(plan._dependency_counts)
-        self._ready = deque(index for index, count in enumerate(self._counts) if count == 0)
+        initial = [index for index, count in enumerate(self._counts) if count == 0]
+        # With slow tasks and several threads, the order of ready tasks
+        # decides the makespan, so the longest measured path goes first.
+        self._ready: deque[int] | _RankedQueue = (
+            _RankedQueue(initial, _remaining_seconds(execution))
+            if plan._timings.slow and self._max_threads > 0
+            else deque(initial)
+        )
         self._active = 0
         self._idle = 0
         self._threads: list[threading.Thread] = []
@@ -118,19 +130,26 @@ class ThreadScheduler:
         plan = execution.plan
         tasks = plan._tasks
         calls = execution.calls
+        getters = plan._getters
         dependents = plan._dependents
         values = execution.values
         finished = execution.finished
         started = execution.started
+        # Only hooks read which tasks started (to report the others as skipped).
+        track_started = bool(execution.hooks)
         release = execution.remaining_reads is not None
         ready = self._ready
         counts = self._counts
         condition = self._condition
         report_stages = self._report_stages
+        timings = plan._timings
+        seconds = timings.seconds
+        clock = time.perf_counter
+        slow_seconds = _SLOW_SECONDS
 
         with condition:
             while True:
-                if main and self._completed_stages:
+                if report_stages and main and self._completed_stages:
                     return self._completed_stages.popleft()
 
                 if ready and not execution.stopped:
@@ -142,16 +161,24 @@ class ThreadScheduler:
                         else:
                             spawn = len(self._threads) < self._max_threads
                     func, positional, keywords, outputs, single = calls[index]
-                    args = [values[key] for key in positional]
+                    getter = getters[index]
+                    if getter is None:
+                        args: Any = ()
+                    elif len(positional) == 1:
+                        args = (getter(values),)
+                    else:
+                        args = getter(values)
                     kwargs = {name: values[key] for name, key in keywords} if keywords else None
                     self._active += 1
-                    started.add(index)
+                    if track_started:
+                        started.add(index)
 
                     condition.release()
                     try:
                         if spawn:
                             self._spawn()
                         error: BaseException | None = None
+                        began = clock()
                         try:
                             result = func(*args, **kwargs) if kwargs else func(*args)
                             if not single:
@@ -159,6 +186,7 @@ class ThreadScheduler:
                         except BaseException as caught:
                             error = caught
                     finally:
+                        elapsed = clock() - began
                         condition.acquire()
 
                     self._active -= 1
@@ -180,6 +208,9 @@ class ThreadScheduler:
                         values.update(zip(outputs, result, strict=True))
                     # An idle thread must not keep released values alive.
                     del args, kwargs, result
+                    seconds[index] = (seconds[index] + elapsed) / 2 if seconds[index] else elapsed
+                    if elapsed > slow_seconds:
+                        timings.slow = True
                     finished.add(index)
                     if release:
                         execution.release_inputs(index)
@@ -210,3 +241,39 @@ class ThreadScheduler:
             reported = True
         if reported:
             self._condition.notify_all()
+
+
+def _remaining_seconds(execution: Execution) -> list[float]:
+    # For each task, its measured seconds plus the longest measured path
+    # through the tasks that depend on it.
+    plan = execution.plan
+    seconds = plan._timings.seconds
+    dependents = plan._dependents
+    remaining = [0.0] * len(seconds)
+    for index in range(len(seconds) - 1, -1, -1):
+        longest = max((remaining[dependent] for dependent in dependents[index]), default=0.0)
+        remaining[index] = seconds[index] + longest
+    return remaining
+
+
+class _RankedQueue:
+    """Ready tasks, longest remaining path first, then plan order."""
+
+    __slots__ = ("_heap", "_rank")
+
+    def __init__(self, indices: list[int], rank: list[float]) -> None:
+        self._rank = rank
+        self._heap = [(-rank[index], index) for index in indices]
+        heapq.heapify(self._heap)
+
+    def append(self, index: int) -> None:
+        heapq.heappush(self._heap, (-self._rank[index], index))
+
+    def popleft(self) -> int:
+        return heapq.heappop(self._heap)[1]
+
+    def clear(self) -> None:
+        self._heap.clear()
+
+    def __len__(self) -> int:
+        return len(self._heap)

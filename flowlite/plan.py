@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import graphlib
 import itertools
-from collections.abc import Collection, Iterable
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, final
 
 from flowlite._annotations import check_wiring
@@ -31,6 +32,23 @@ return value is stored whole under the single output key."""
 
 
 @final
+class Timings:
+    """Smoothed seconds per task over earlier runs of a plan, in plan order.
+
+    The thread scheduler records them and, once some task took over a
+    millisecond, starts ready tasks with the longest measured remaining path
+    first. Runs of one plan in many threads may update it at once; each
+    entry is replaced whole, so a reader sees an old or a new value.
+    """
+
+    __slots__ = ("seconds", "slow")
+
+    def __init__(self, count: int) -> None:
+        self.seconds = [0.0] * count
+        self.slow = False
+
+
+@final
 class Plan:
     """An immutable, validated task graph, ready to run any number of times.
 
@@ -47,11 +65,14 @@ class Plan:
         "_dependency_counts",
         "_dependents",
         "_external_inputs",
+        "_getters",
         "_producers",
         "_registered",
         "_stage_of",
         "_stages",
         "_tasks",
+        "_timings",
+        "_wrapped",
     )
 
     _available: frozenset[str] | None
@@ -61,9 +82,17 @@ class Plan:
     _dependency_counts: tuple[int, ...]
     _dependents: tuple[tuple[int, ...], ...]
     _external_inputs: tuple[str, ...]
+    # Per task, None without positional inputs, else an itemgetter of their
+    # keys: it returns the one value, or a tuple of several (see `_calls`).
+    _getters: tuple[Callable[[Mapping[str, Any]], Any] | None, ...]
     _producers: dict[str, AnyTask]
     _registered: tuple[AnyTask, ...]
     _stage_of: tuple[int, ...]
+    # Measured by the thread scheduler; the only part of a plan that changes.
+    _timings: Timings
+    # Positions of the tasks that a run calls through a wrapper: those with
+    # retries, a timeout, or an async function.
+    _wrapped: tuple[int, ...]
     _stages: tuple[tuple[AnyTask, ...], ...]
     _tasks: tuple[AnyTask, ...]
 
@@ -357,6 +386,14 @@ def _build(
         "_stage_of": tuple(number for number, stage in enumerate(stage_indices) for _ in stage),
         "_stages": stages,
         "_tasks": tasks,
+        "_timings": Timings(len(tasks)),
+        "_getters": tuple(
+            operator.itemgetter(*item._binding.positional) if item._binding.positional else None
+            for item in tasks
+        ),
+        "_wrapped": tuple(
+            index for index, item in enumerate(tasks) if item._retry or item._timeout or item._is_async
+        ),
     }
     for name, value in fields.items():
         object.__setattr__(result, name, value)

@@ -1,0 +1,86 @@
+"""The default scheduler: learned task durations decide which ready task starts first."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import flowlite
+from flowlite import Plan, task
+
+
+def build_plan(started: list[str], slow_seconds: float) -> Plan:
+    def worker(name: str, seconds: float) -> Callable[[int], int]:
+        def body(start: int) -> int:
+            started.append(name)
+            time.sleep(seconds)
+            return start
+
+        return body
+
+    tasks = [
+        task(worker("first", 0.0), inputs=["start"], outputs="first_out", name="first"),
+        task(worker("second", 0.0), inputs=["start"], outputs="second_out", name="second"),
+        task(worker("slow", slow_seconds), inputs=["start"], outputs="slow_out", name="slow"),
+    ]
+    return flowlite.plan(tasks, available={"start"})
+
+
+# With two workers and three ready tasks, the first two to start are the
+# two that the ready queue hands out first; the third waits for a free
+# worker. Which of the first two logs its start first is a race.
+
+
+def test_first_run_starts_in_plan_order() -> None:
+    started: list[str] = []
+    prepared = build_plan(started, 0.02)
+
+    flowlite.run(prepared, {"start": 0}, max_workers=2)
+
+    assert started[2] == "slow"
+
+
+def test_slow_task_starts_first_next_run() -> None:
+    started: list[str] = []
+    prepared = build_plan(started, 0.02)
+    flowlite.run(prepared, {"start": 0}, max_workers=2)
+    started.clear()
+
+    flowlite.run(prepared, {"start": 0}, max_workers=2)
+
+    assert "slow" in started[:2]
+
+
+def test_fast_tasks_keep_plan_order() -> None:
+    # Tasks under a millisecond do not make ordering worth its cost.
+    started: list[str] = []
+    prepared = build_plan(started, 0.0)
+    flowlite.run(prepared, {"start": 0}, max_workers=2)
+    started.clear()
+
+    flowlite.run(prepared, {"start": 0}, max_workers=2)
+
+    assert started[2] == "slow"
+
+
+def test_single_worker_keeps_plan_order() -> None:
+    started: list[str] = []
+    prepared = build_plan(started, 0.02)
+    flowlite.run(prepared, {"start": 0}, max_workers=2)
+    started.clear()
+
+    flowlite.run(prepared, {"start": 0}, max_workers=1)
+
+    assert started == ["first", "second", "slow"]
+
+
+def test_timings_record_each_task() -> None:
+    started: list[str] = []
+    prepared = build_plan(started, 0.02)
+
+    flowlite.run(prepared, {"start": 0}, max_workers=2)
+
+    seconds = dict(zip((item.name for item in prepared.tasks), prepared._timings.seconds, strict=True))
+    assert seconds["slow"] >= 0.015
+    assert seconds["first"] < 0.015
+    assert prepared._timings.slow
