@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import graphlib
 import itertools
-import operator
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, final
 
@@ -289,13 +288,12 @@ def _dependencies(
     dependencies: dict[int, set[int]] = {}
     for index in needed:
         item = registered[index]
-        upstream: set[int] = set()
-        for key in item._inputs:
-            producer = producers.get(key)
-            if producer is not None:
-                upstream.add(producer)
-                continue
-            if available is not None and key not in available:
+        inputs = item._inputs
+        dependencies[index] = {producers[key] for key in inputs if key in producers}
+        if available is None or len(dependencies[index]) == len(inputs):
+            continue
+        for key in inputs:
+            if key not in producers and key not in available:
                 known = sorted(set(producers) | available)
                 suggestions = difflib.get_close_matches(key, known, n=3)
                 hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
@@ -305,7 +303,6 @@ def _dependencies(
                     "register a task that produces it"
                 )
                 raise MissingInputError(msg, task=item.name, key=key, suggestions=suggestions)
-        dependencies[index] = upstream
     return dependencies
 
 
@@ -356,13 +353,14 @@ def _build(
     available: frozenset[str] | None,
 ) -> Plan:
     order = [index for stage in stage_indices for index in stage]
-    position = {index: at for at, index in enumerate(order)}
+    position = [0] * len(registered)
+    for at, index in enumerate(order):
+        position[index] = at
     tasks = tuple(registered[index] for index in order)
     stages = tuple(tuple(registered[index] for index in stage) for stage in stage_indices)
 
     dependents: list[list[int]] = [[] for _ in order]
-    for index in order:
-        at = position[index]
+    for at, index in enumerate(order):
         for producer in dependencies[index]:
             dependents[position[producer]].append(at)
 
@@ -371,10 +369,7 @@ def _build(
     result = object.__new__(Plan)
     fields: dict[str, object] = {
         "_available": available,
-        "_calls": tuple(
-            (item._func, item._binding.positional, item._binding.keywords, item._outputs, item._single_output)
-            for item in tasks
-        ),
+        "_calls": tuple(item._call for item in tasks),
         "_consumers": None,
         "_dependency_counts": tuple(len(dependencies[index]) for index in order),
         "_dependents": tuple(tuple(indices) for indices in dependents),
@@ -387,13 +382,8 @@ def _build(
         "_stages": stages,
         "_tasks": tasks,
         "_timings": Timings(len(tasks)),
-        "_getters": tuple(
-            operator.itemgetter(*item._binding.positional) if item._binding.positional else None
-            for item in tasks
-        ),
-        "_wrapped": tuple(
-            index for index, item in enumerate(tasks) if item._retry or item._timeout or item._is_async
-        ),
+        "_getters": tuple(item._getter for item in tasks),
+        "_wrapped": tuple(index for index, item in enumerate(tasks) if item._wrapped),
     }
     for name, value in fields.items():
         object.__setattr__(result, name, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, final, overload
@@ -107,6 +108,12 @@ class Task(Generic[P, R_co]):
             fn, signature, inputs, outputs, function_name
         )
         self._inputs = self._binding.keys
+
+        # What a plan copies for the runner, prepared once per task.
+        positional = self._binding.positional
+        self._call = (fn, positional, self._binding.keywords, self._outputs, self._single_output)
+        self._getter = operator.itemgetter(*positional) if positional else None
+        self._wrapped = bool(self._retry or self._timeout or self._is_async)
 
     @property
     def name(self) -> str:
