@@ -240,6 +240,7 @@ class Task(Generic[P, R_co]):
         bound._func = bound_function
         bound.__wrapped__ = bound_function
         bound._method = False
+        bound._call = (bound_function, *self._call[1:])
         return bound
 
     # Tasks are immutable, so copies can share the original.
