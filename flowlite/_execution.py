@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import logging
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -13,7 +12,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from flowlite._attempts import AsyncCall, Attempts, log_retry
 from flowlite._cancel import CancelToken, _current_stop
 from flowlite.errors import (
     InvalidArgumentError,
@@ -22,20 +20,21 @@ from flowlite.errors import (
     RunCancelled,
     RunFailed,
 )
-from flowlite.hooks import HookCaller, Hooks, RunInfo, RunStatus, TaskEvent
 from flowlite.plan import Call, Plan, plan
 from flowlite.registry import Registry
 from flowlite.state import State, _check_key
 from flowlite.task import Task
 
+# Hooks and the attempt wrapper load only for runs that use them.
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from distributed import Client
 
+    from flowlite.hooks import HookCaller, Hooks, RunStatus, TaskEvent
+
 __all__ = ["Execution", "RunOptions", "default_max_workers"]
 
-logger = logging.getLogger("flowlite")
 
 AnyTask = Task[..., Any]
 
@@ -80,27 +79,25 @@ def default_max_workers() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
-class _DebugLog(Hooks):
-    def on_task_start(self, event: TaskEvent) -> None:
-        logger.debug("run %d task %r started on %s", event.run_id, event.task, event.worker)
+class _NoHooks:
+    """The hooks of a run without hooks: false, and every event is dropped."""
 
-    def on_task_end(self, event: TaskEvent) -> None:
-        logger.debug(
-            "run %d task %r ended after %.6f s and %d attempt(s)",
-            event.run_id,
-            event.task,
-            event.duration,
-            event.attempt,
-        )
+    __slots__ = ()
 
-    def on_task_error(self, event: TaskEvent) -> None:
-        logger.debug(
-            "run %d task %r failed after %d attempt(s): %r",
-            event.run_id,
-            event.task,
-            event.attempt,
-            event.error,
-        )
+    def __bool__(self) -> bool:
+        return False
+
+    def emit(self, name: str, payload: object) -> None:
+        return None
+
+
+_NO_HOOKS = _NoHooks()
+
+
+def _debug_logging() -> bool:
+    # Nothing can enable the logger before the program imported logging.
+    logging = sys.modules.get("logging")
+    return logging is not None and logging.getLogger("flowlite").isEnabledFor(logging.DEBUG)
 
 
 class Execution:
@@ -195,13 +192,17 @@ class Execution:
         self.max_workers = max_workers or default_max_workers()
 
     def _configure_hooks(self, hooks: Iterable[Hooks] | None, cancel: CancelToken | None) -> None:
-        if isinstance(hooks, (Hooks, str, bytes)) or (hooks is not None and not isinstance(hooks, Iterable)):
+        if isinstance(hooks, (str, bytes)) or (hooks is not None and not isinstance(hooks, Iterable)):
             msg = f"hooks must be a list of hook objects, got {hooks!r}; write hooks=[hook]"
             raise InvalidArgumentError(msg)
         listed: list[object] = list(hooks or ())
-        if logger.isEnabledFor(logging.DEBUG):
-            listed.append(_DebugLog())
-        self.hooks = HookCaller(listed)
+        self.hooks: HookCaller | _NoHooks = _NO_HOOKS
+        if listed or _debug_logging():
+            from flowlite.hooks import DebugLog, HookCaller
+
+            if _debug_logging():
+                listed.append(DebugLog())
+            self.hooks = HookCaller(listed)
         if cancel is not None and not isinstance(cancel, CancelToken):
             msg = f"cancel must be a flowlite.CancelToken, got {type(cancel).__name__}"
             raise InvalidArgumentError(msg)
@@ -230,10 +231,17 @@ class Execution:
         self.remaining_reads = reads
 
     def _wrap(self, index: int, call: Call) -> Call:
+        from flowlite._attempts import AsyncCall, Attempts
+
         item = self.plan._tasks[index]
         if not (self.hooks or item.retry or item.timeout):
             return (AsyncCall(item), *call[1:]) if item.is_async else call
-        attempts = Attempts(item, self.run_id, self.hooks if self.live_hooks else None, self.abort)
+        from flowlite.hooks import HookCaller
+
+        # Attempts sends events live to a HookCaller, empty or not; without
+        # one it returns them with the result.
+        live = self.hooks if isinstance(self.hooks, HookCaller) else HookCaller(())
+        attempts = Attempts(item, self.run_id, live if self.live_hooks else None, self.abort)
         return (attempts, *call[1:])
 
     # Lifecycle
@@ -242,6 +250,8 @@ class Execution:
         self._started = time.time()
         self._context_token = _current_stop.set(self.abort)
         if self.hooks:
+            from flowlite.hooks import RunInfo
+
             self.hooks.emit("on_run_start", RunInfo(self.run_id, len(self.plan._tasks), self._started))
         if self.cancel is not None:
             self._unsubscribe = self.cancel._subscribe(self._on_cancel)
@@ -254,6 +264,8 @@ class Execution:
             self._unsubscribe()
         _current_stop.reset(self._context_token)
         if self.hooks:
+            from flowlite.hooks import RunInfo
+
             self._emit_skips()
             status: RunStatus = "ok" if error is None else self._status(error)
             info = RunInfo(self.run_id, len(self.plan._tasks), self._started, time.time(), status, error)
@@ -273,6 +285,8 @@ class Execution:
             self.interrupt()
 
     def _emit_skips(self) -> None:
+        from flowlite.hooks import TaskEvent
+
         now = time.time()
         for index, item in enumerate(self.plan._tasks):
             if index in self.finished or index in self.failures or index in self.started:
@@ -349,6 +363,8 @@ class Execution:
 
     def replay(self, events: Iterable[tuple[str, TaskEvent]]) -> None:
         """Deliver task events that a caller's executor brought back with a result."""
+        from flowlite._attempts import log_retry
+
         for name, event in events:
             if name == "on_task_retry":
                 retry = self._retries_of(event.task)
@@ -434,6 +450,8 @@ def _check_initial_state(prepared: Plan, values: dict[str, Any]) -> None:
     for key in prepared.external_inputs:
         if key not in values:
             consumer = prepared.consumers_of(key)[0]
+            import difflib
+
             suggestions = difflib.get_close_matches(key, list(values), n=3)
             hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
             msg = (

@@ -89,6 +89,31 @@ class Hooks:
         """Called at the end of a run for each task that did not start."""
 
 
+class DebugLog(Hooks):
+    """Logs each task's start, end and error on the `flowlite` logger at DEBUG level."""
+
+    def on_task_start(self, event: TaskEvent) -> None:
+        logger.debug("run %d task %r started on %s", event.run_id, event.task, event.worker)
+
+    def on_task_end(self, event: TaskEvent) -> None:
+        logger.debug(
+            "run %d task %r ended after %.6f s and %d attempt(s)",
+            event.run_id,
+            event.task,
+            event.duration,
+            event.attempt,
+        )
+
+    def on_task_error(self, event: TaskEvent) -> None:
+        logger.debug(
+            "run %d task %r failed after %d attempt(s): %r",
+            event.run_id,
+            event.task,
+            event.attempt,
+            event.error,
+        )
+
+
 _EVENTS = (
     "on_run_start",
     "on_run_end",

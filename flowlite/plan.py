@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import graphlib
 import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, final
 
-from flowlite._annotations import check_wiring
 from flowlite.errors import (
     CycleError,
     InvalidArgumentError,
@@ -185,6 +183,8 @@ def plan(
     stages = _stages(registered, needed, dependencies, producers)
     result = _build(registered, stages, dependencies, available_keys)
     if check_types:
+        from flowlite._annotations import check_wiring
+
         check_wiring(result._tasks, result._producers)
     return result
 
@@ -264,6 +264,8 @@ def _needed_tasks(
             pending.append(producer)
         elif available is None or key not in available:
             known = sorted(set(producers) | (available or set()))
+            import difflib
+
             suggestions = difflib.get_close_matches(key, known, n=3)
             hint = f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
             msg = f"target {key!r} is produced by no task and is not in the available keys{hint}"
@@ -295,6 +297,8 @@ def _dependencies(
         for key in inputs:
             if key not in producers and key not in available:
                 known = sorted(set(producers) | available)
+                import difflib
+
                 suggestions = difflib.get_close_matches(key, known, n=3)
                 hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
                 msg = (

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import Any, ParamSpec, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, final, overload
 
-from flowlite._retry import Retry
+if TYPE_CHECKING:
+    from flowlite._retry import Retry
 from flowlite.errors import DuplicateOutputError, DuplicateTaskError, TaskDefinitionError, UnknownTaskError
 from flowlite.task import Inputs, Outputs, Task, TaskDecorator
 
@@ -136,6 +136,8 @@ class Registry:
         try:
             return self._tasks[name]
         except KeyError:
+            import difflib
+
             suggestions = difflib.get_close_matches(str(name), list(self._tasks), n=3)
             hint = f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
             msg = f"no task named {name!r} in this registry{hint}"

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import operator
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, final, overload
 
-from flowlite import _rules
-from flowlite._annotations import return_shape
-from flowlite._retry import Retry, check_timeout, make_retry
-from flowlite._signature import (
-    callable_name,
-    describe,
-    is_async,
-    is_coroutine_function,
-    is_method_definition,
-    read_signature,
-    without_receiver,
-)
 from flowlite.errors import InvalidArgumentError, OutputError, TaskDefinitionError
+
+# The declaration rules and signature readers load with the first task, so
+# that `import flowlite` stays cheap.
+if TYPE_CHECKING:
+    import inspect
+
+    from flowlite import _rules
+    from flowlite._retry import Retry
 
 __all__ = ["Inputs", "Outputs", "Task", "task"]
 
@@ -66,6 +61,15 @@ class Task(Generic[P, R_co]):
             msg = f"@task needs a callable, got {fn!r} ({type(fn).__name__})"
             raise TaskDefinitionError(msg, function=repr(fn))
 
+        from flowlite._signature import (
+            callable_name,
+            is_async,
+            is_coroutine_function,
+            is_method_definition,
+            read_signature,
+            without_receiver,
+        )
+
         function_name = callable_name(fn)
         if name is None:
             name = function_name
@@ -94,8 +98,13 @@ class Task(Generic[P, R_co]):
         self._func = fn
         self._name = name
         self._declared = (inputs, outputs, retries, timeout)
-        self._retry = _checked_option(make_retry, retries, "retries", function_name)
-        self._timeout = _checked_option(check_timeout, timeout, "timeout", function_name)
+        self._retry: Retry | None = None
+        self._timeout: float | None = None
+        if retries is not None or timeout is not None:
+            from flowlite._retry import check_timeout, make_retry
+
+            self._retry = _checked_option(make_retry, retries, "retries", function_name)
+            self._timeout = _checked_option(check_timeout, timeout, "timeout", function_name)
         signature = read_signature(fn)
         # A function defined in a class body with `self` first becomes a
         # method when read from an instance (see __get__), so its
@@ -273,6 +282,10 @@ def _declare(
 ) -> tuple[_rules.Binding, tuple[str, ...], bool]:
     # Apply the declaration rules, shared with the mypy plugin, and report
     # a broken one as TaskDefinitionError.
+    from flowlite import _rules
+    from flowlite._annotations import return_shape
+    from flowlite._signature import describe
+
     try:
         described = None if signature is None else describe(signature)
         binding = _rules.bind_inputs(inputs, described, function=function)
