@@ -23,8 +23,8 @@ def measure(documents: str, passwords: str | None, concurrency: list[int], sampl
         sys.path.insert(0, str(REPOSITORY))
     from examples.document_intelligence import pipeline
 
-    # Damaged and locked files of a corpus are expected; their rows carry the
-    # reason, so the warnings that the example logs for them are not needed.
+    # A corpus may contain damaged and locked files on purpose. Their rows
+    # carry the reason, so the example's warnings about them are not needed.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     logging.getLogger("examples.document_intelligence").setLevel(logging.CRITICAL)
 

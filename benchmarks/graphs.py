@@ -150,8 +150,9 @@ def sleep_dag(*, branch_first: bool = False) -> Graph:
     Each task of a layer reads every task of the layer before. The branch
     reads the initial key and only the sink reads it, so the branch alone is
     the critical path. The branch is listed after the layers unless
-    `branch_first`; a runner that starts ready tasks in listed order with
-    fewer workers than ready tasks then starts the branch one layer task late.
+    `branch_first`. Nine tasks are ready at the start, so a runner with
+    eight workers that starts ready tasks in listed order starts the branch
+    one layer task late.
     """
     nodes: list[Node] = []
     previous: tuple[str, ...] = (START,)
@@ -208,9 +209,9 @@ def named_function(name: str, parameters: tuple[str, ...], body: Callable[..., A
     arity = len(parameters)
     factory = _wrapper_factories.get(arity)
     if factory is None:
-        # One compiled template per arity; each node's function is a copy
-        # of it with the parameter names replaced, which costs far less
-        # than compiling source for each of 100,000 nodes.
+        # One template is compiled per arity. Each node's function copies it
+        # with the parameter names replaced, which costs far less than
+        # compiling source for each of 100,000 nodes.
         names = ", ".join(f"a{i}" for i in range(arity))
         source = "\n".join(
             [

@@ -2,11 +2,11 @@
 
 Usage: python benchmarks/overhead.py [--tasks N] [--samples K]
 
-A quick, single-process check that needs no peer library: a chain of N
-tasks (each consumes the previous output) and a fan of N independent tasks
-between one source and one sink, run round-robin by the floor (plain
-sequential calls), the handmade graphlib + ThreadPoolExecutor runner and
-flowlite, through the same adapters as the full suite (benchmarks/run.py).
+A quick, single-process check that needs no peer library. It runs a chain
+of N tasks (each consumes the previous output) and a fan of N independent
+tasks between one source and one sink. The floor (plain sequential calls),
+the handmade graphlib + ThreadPoolExecutor runner and flowlite run them
+round-robin, through the same adapters as the full suite (benchmarks/run.py).
 Prints the median seconds per run and the overhead per task in
 microseconds over plain sequential calls.
 """

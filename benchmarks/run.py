@@ -92,7 +92,7 @@ class GraphCase:
 
 @dataclass
 class Outcome:
-    """What one adapter did on one case: its samples, or why it has none."""
+    """The result of one adapter on one case: its samples, or why it has none."""
 
     label: str
     status: str = "ok"
@@ -510,7 +510,7 @@ def measure_documents(pool: WorkerPool, args: argparse.Namespace, limits: Limits
     )
     if status != "ok":
         return {"failed": f"{status}: {value}"}
-    value["folder"] = "the example's sample_documents" if args.quick else "the shared corpus"
+    value["folder"] = "the example's sample_documents" if args.quick else "the --corpus folder"
     return dict(value)
 
 
@@ -519,7 +519,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small graphs, short time limits and flowlite's import only; takes about half a minute",
+        help="small graphs, short time limits and flowlite's import only; takes under 30 seconds",
     )
     parser.add_argument(
         "--output",

@@ -27,7 +27,7 @@ _MESSAGE_LIMIT = 300
 
 
 def serve(connection: Connection, labels: tuple[str, ...]) -> None:
-    """Load the adapters of `labels` and answer requests until "stop" or a closed pipe."""
+    """Load the adapters of `labels` and handle requests until "stop" or a closed pipe."""
     # Some peers print log lines at import (Kedro through rich); the suite's
     # standard output is the report, so the worker's goes to /dev/null.
     devnull = os.open(os.devnull, os.O_WRONLY)

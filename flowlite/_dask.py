@@ -171,7 +171,7 @@ class DaskScheduler:
                     index = index_of[future.key]
                     unresolved -= 1
                     if future.status == "finished":
-                        execution.finished.add(index)
+                        execution.finished[index] = 1
                         stage_left[execution.plan._stage_of[index]] -= 1
                         finished_now.append(index)
                     elif all(
@@ -282,7 +282,7 @@ class DaskScheduler:
         wanted = [
             index
             for index in indices
-            if index in execution.finished
+            if execution.finished[index]
             and index not in self._gathered
             and any(key not in excluded for key in tasks[index]._outputs)
         ]

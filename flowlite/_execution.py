@@ -128,7 +128,8 @@ class Execution:
         _check_initial_state(self.plan, self.values)
         self.keep_going = bool(options.get("keep_going", False))
         self.failures: dict[int, BaseException] = {}
-        self.finished: set[int] = set()
+        # One byte per task in plan order, set when the task's outputs are stored.
+        self.finished = bytearray(len(self.plan._tasks))
         # Tasks handed to a thread or an executor; only the schedulers that
         # may stop with tasks still running keep it.
         self.started: set[int] = set()
@@ -289,7 +290,7 @@ class Execution:
 
         now = time.time()
         for index, item in enumerate(self.plan._tasks):
-            if index in self.finished or index in self.failures or index in self.started:
+            if self.finished[index] or index in self.failures or index in self.started:
                 continue
             reason = (
                 "an input was not produced" if self.keep_going and not self.stopped else "the run stopped"
@@ -339,7 +340,7 @@ class Execution:
         """
         plan = self.plan
         self.values.update(zip(plan._tasks[index]._outputs, outputs, strict=True))
-        self.finished.add(index)
+        self.finished[index] = 1
         self.release_inputs(index)
         for dependent in plan._dependents[index]:
             counts[dependent] -= 1
@@ -384,7 +385,7 @@ class Execution:
             # retry cut short, so it is what the caller sees. It is raised
             # even when every task finished, because a task may have returned
             # early on noticing cancelled().
-            not_run = [item.name for index, item in enumerate(self.plan._tasks) if index not in self.finished]
+            not_run = [item.name for index, item in enumerate(self.plan._tasks) if not self.finished[index]]
             names = ", ".join(map(repr, not_run[:10])) + (", ..." if len(not_run) > 10 else "")
             msg = (
                 f"the run was cancelled before {len(not_run)} task(s) ran: {names}"
@@ -416,7 +417,7 @@ class Execution:
         skipped = [
             item.name
             for index, item in enumerate(tasks)
-            if index not in self.finished and index not in self.failures
+            if not self.finished[index] and index not in self.failures
         ]
         names = ", ".join(map(repr, failures))
         message = f"{len(failures)} task(s) failed: {names}; {len(skipped)} task(s) skipped"

@@ -211,7 +211,7 @@ class ThreadScheduler:
                     seconds[index] = (seconds[index] + elapsed) / 2 if seconds[index] else elapsed
                     if elapsed > slow_seconds:
                         timings.slow = True
-                    finished.add(index)
+                    finished[index] = 1
                     if release:
                         execution.release_inputs(index)
                     for dependent in dependents[index]:

@@ -27,14 +27,17 @@ class _Log:
 
     Each state sees the first `size` entries. A state whose `size` equals
     the log's length is the tip, and extending the tip with new keys appends
-    to the log instead of copying it.
+    to the log instead of copying it. `positions` maps each key to its
+    place in the log; it is built when the log is first extended; until
+    then the log has one state, which sees every entry.
     """
 
-    __slots__ = ("entries", "lock")
+    __slots__ = ("entries", "lock", "positions")
 
     def __init__(self, entries: dict[str, Any]) -> None:
         self.entries = entries
         self.lock = threading.Lock()
+        self.positions: dict[str, int] | None = None
 
 
 @final
@@ -48,43 +51,52 @@ class State(Mapping[str, Any]):
     newer one was made from it, copies the entries.
     """
 
-    __slots__ = ("_log", "_positions", "_size")
+    __slots__ = ("_log", "_size")
 
     _log: _Log
     _size: int
-    # Position of each key in the log; shared with the log, read with `_size`.
-    _positions: dict[str, int]
 
     def __init__(self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **values: Any) -> None:
         entries = dict(mapping)
         entries.update(values)
         for key in entries:
             _check_key(key)
-        self._attach(_Log(entries), dict(zip(entries, itertools.count())), len(entries))
+        self._attach(_Log(entries), len(entries))
 
-    def _attach(self, log: _Log, positions: dict[str, int], size: int) -> None:
+    def _attach(self, log: _Log, size: int) -> None:
         object.__setattr__(self, "_log", log)
-        object.__setattr__(self, "_positions", positions)
         object.__setattr__(self, "_size", size)
 
     @classmethod
     def _from_owned(cls, entries: dict[str, Any]) -> State:
         # Wrap a dict that nobody else holds, without copying or checking keys.
         state = cls.__new__(cls)
-        state._attach(_Log(entries), dict(zip(entries, itertools.count())), len(entries))
+        state._attach(_Log(entries), len(entries))
         return state
 
     # Mapping protocol
 
     def __getitem__(self, key: str) -> Any:
-        position = self._positions.get(key)
+        log = self._log
+        if log.positions is None:
+            value = log.entries[key]
+            # Extending the log publishes `positions` before it appends, so
+            # a log still without them held only this state's entries.
+            if log.positions is None:
+                return value
+        position = log.positions.get(key)
         if position is None or position >= self._size:
             raise KeyError(key)
-        return self._log.entries[key]
+        return log.entries[key]
 
     def __contains__(self, key: object) -> bool:
-        position = self._positions.get(key) if isinstance(key, str) else None
-        return position is not None and position < self._size
+        if not isinstance(key, str):
+            return False
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
 
     def __iter__(self) -> Iterator[str]:
         # A newer state may append to the shared log during this iteration.
@@ -153,13 +165,16 @@ class State(Mapping[str, Any]):
         log = self._log
         with log.lock:
             entries = log.entries
-            if len(entries) == self._size and not any(key in self._positions for key in updates):
-                positions = self._positions
+            if len(entries) == self._size and not any(key in entries for key in updates):
+                positions = log.positions
+                if positions is None:
+                    positions = dict(zip(entries, itertools.count()))
+                    log.positions = positions
                 for key, value in updates.items():
                     positions[key] = len(entries)
                     entries[key] = value
                 state = State.__new__(State)
-                state._attach(log, positions, len(entries))
+                state._attach(log, len(entries))
                 return state
 
         copied = dict(self)

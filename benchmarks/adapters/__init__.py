@@ -34,7 +34,7 @@ class Adapter(Protocol):
 
 @dataclass(frozen=True)
 class Entry:
-    """Where an adapter lives and which library it measures."""
+    """The module and class of an adapter, and the library it measures."""
 
     module: str
     class_name: str
@@ -56,8 +56,8 @@ ADAPTERS: dict[str, Entry] = {
     "dask": Entry("dask_", "Dask", "dask"),
 }
 
-# What a program using each library imports, for the import-time table,
-# and the distribution whose version the results report.
+# The import statement of a program that uses each library, for the
+# import-time table, and the distribution whose version the results report.
 IMPORT_STATEMENTS: dict[str, str] = {
     "handmade": "import graphlib, concurrent.futures",
     "handmade-stages": "import graphlib, threading",

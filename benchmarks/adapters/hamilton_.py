@@ -4,7 +4,7 @@ Without `workers` the driver runs with its defaults, sequentially. With
 `workers` it uses Hamilton's thread-pool FutureAdapter, which submits each
 node to a ThreadPoolExecutor of that size.
 
-On a failure Hamilton logs an error with an invitation to its chat; the
+On a failure Hamilton logs an error with an invitation to its chat. The
 suite reports the exception itself, so the adapter silences the "hamilton"
 logger.
 """
