@@ -248,17 +248,18 @@ def check_wiring(tasks: Iterable[Task[..., Any]], producers: Mapping[str, Task[.
     Tasks are checked in the given order. A pair of types that the checker
     cannot decide passes.
     """
+    # One pass over the producers, so each task's annotations are read once.
+    produced_types: dict[str, object] = {}
+    for producer in set(producers.values()):
+        produced_types.update(task_types(producer).outputs)
+
     for consumer in tasks:
-        inputs = task_types(consumer).inputs
-        for parameter, key, expected in inputs:
-            producer = producers.get(key)
-            if producer is None:
-                continue
-            produced = task_types(producer).outputs.get(key)
-            if produced is None:
+        for parameter, key, expected in task_types(consumer).inputs:
+            produced = produced_types.get(key)
+            if produced is None or produced is expected:
                 continue
             if compatibility(produced, expected) is INCOMPATIBLE:
-                raise _mismatch(producer, consumer, key, parameter, produced, expected)
+                raise _mismatch(producers[key], consumer, key, parameter, produced, expected)
 
 
 def _mismatch(
