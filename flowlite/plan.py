@@ -78,11 +78,13 @@ class Plan:
     _consumers: dict[str, tuple[AnyTask, ...]] | None
     _dependency_counts: tuple[int, ...]
     _dependents: tuple[tuple[int, ...], ...]
-    _external_inputs: tuple[str, ...]
+    # Built on first use, like _consumers: runs read them once per run, and
+    # a plan that is checked and cached may never need them.
+    _external_inputs: tuple[str, ...] | None
     # Per task, None without positional inputs, else an itemgetter of their
     # keys: it returns the one value, or a tuple of several (see `_calls`).
     _getters: tuple[Callable[[Mapping[str, Any]], Any] | None, ...]
-    _producers: dict[str, AnyTask]
+    _producers: dict[str, AnyTask] | None
     _registered: tuple[AnyTask, ...]
     _stage_of: tuple[int, ...]
     # Measured by the thread scheduler; the only part of a plan that changes.
@@ -113,7 +115,14 @@ class Plan:
     @property
     def external_inputs(self) -> tuple[str, ...]:
         """The keys that tasks consume and no task of the plan produces, in plan order."""
-        return self._external_inputs
+        external = self._external_inputs
+        if external is None:
+            producers = self._producer_map()
+            keys = (key for item in self._tasks for key in item._inputs if key not in producers)
+            external = tuple(dict.fromkeys(keys))
+            # Two threads may both build it; either result is the same.
+            object.__setattr__(self, "_external_inputs", external)
+        return external
 
     @property
     def available(self) -> frozenset[str] | None:
@@ -123,11 +132,18 @@ class Plan:
     @property
     def outputs(self) -> tuple[str, ...]:
         """Every key the plan's tasks produce."""
-        return tuple(self._producers)
+        return tuple(self._producer_map())
 
     def producer_of(self, key: str) -> AnyTask | None:
         """Return the task of this plan that produces `key`, or None."""
-        return self._producers.get(key)
+        return self._producer_map().get(key)
+
+    def _producer_map(self) -> dict[str, AnyTask]:
+        producers = self._producers
+        if producers is None:
+            producers = {key: item for item in self._tasks for key in item._outputs}
+            object.__setattr__(self, "_producers", producers)
+        return producers
 
     def consumers_of(self, key: str) -> tuple[AnyTask, ...]:
         """Return the tasks of this plan that read `key`, in plan order."""
@@ -182,10 +198,15 @@ def plan(
     dependencies = _dependencies(registered, needed, producers, available_keys)
     stages = _stages(registered, needed, dependencies, producers)
     result = _build(registered, stages, dependencies, available_keys)
-    if check_types:
+    if check_types and registry._wiring_checked != registry._version:
         from flowlite._annotations import check_wiring
 
-        check_wiring(result._tasks, result._producers)
+        check_wiring(result._tasks, result._producer_map())
+        # Every plan of a registry pairs a subset of the producers and
+        # consumers of the full one, so a pass over all of its tasks
+        # holds for every later plan until a task is added.
+        if len(result._tasks) == len(registered):
+            registry._wiring_checked = registry._version
     return result
 
 
@@ -368,8 +389,6 @@ def _build(
         for producer in dependencies[index]:
             dependents[position[producer]].append(at)
 
-    plan_producers = {key: item for item in tasks for key in item._outputs}
-
     result = object.__new__(Plan)
     fields: dict[str, object] = {
         "_available": available,
@@ -377,10 +396,8 @@ def _build(
         "_consumers": None,
         "_dependency_counts": tuple(len(dependencies[index]) for index in order),
         "_dependents": tuple(tuple(indices) for indices in dependents),
-        "_external_inputs": tuple(
-            dict.fromkeys(key for item in tasks for key in item._inputs if key not in plan_producers)
-        ),
-        "_producers": plan_producers,
+        "_external_inputs": None,
+        "_producers": None,
         "_registered": tuple(registered[index] for index in sorted(order)),
         "_stage_of": tuple(number for number, stage in enumerate(stage_indices) for _ in stage),
         "_stages": stages,

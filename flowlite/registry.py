@@ -36,12 +36,16 @@ class Registry:
     `DuplicateOutputError`.
     """
 
-    __slots__ = ("_lock", "_producers", "_tasks")
+    __slots__ = ("_lock", "_producers", "_tasks", "_version", "_wiring_checked")
 
     def __init__(self, tasks: Iterable[Task[..., Any]] = ()) -> None:
         self._tasks: dict[str, Task[..., Any]] = {}
         self._producers: dict[str, Task[..., Any]] = {}
         self._lock = threading.Lock()
+        # add() bumps the version; plan() records the version whose wiring
+        # passed the type check, so an unchanged registry is checked once.
+        self._version = 0
+        self._wiring_checked = -1
         if isinstance(tasks, Task):
             msg = (
                 f"Registry() takes an iterable of tasks, got the single task {tasks.name!r}; "
@@ -93,6 +97,7 @@ class Registry:
                     raise DuplicateOutputError(msg, key=key, tasks=(producer.name, item.name))
 
             self._tasks[item.name] = item
+            self._version += 1
             for key in item.outputs:
                 self._producers[key] = item
         return item

@@ -651,3 +651,20 @@ def test_plan_time_grows_linearly() -> None:
     baseline_ratio = best_seconds(lambda: Registry(large_tasks)) / best_seconds(lambda: Registry(small_tasks))
 
     assert planning_ratio < 3 * baseline_ratio, (planning_ratio, baseline_ratio)
+
+
+def test_type_check_reruns_after_registry_change() -> None:
+    # A registry whose wiring passed is not checked again until a task is added.
+    def count_words() -> int:
+        return 1
+
+    def shout(count: str) -> str:
+        return count.upper()
+
+    registry = Registry([flowlite.task(count_words, outputs="count")])
+    plan(registry)
+    plan(registry)
+    registry.add(flowlite.task(shout, inputs=["count"], outputs="loud"))
+
+    with pytest.raises(flowlite.TypeMismatchError):
+        plan(registry)
