@@ -208,8 +208,11 @@ class ThreadScheduler:
                         values.update(zip(outputs, result, strict=True))
                     # An idle thread must not keep released values alive.
                     del args, kwargs, result
-                    seconds[index] = (seconds[index] + elapsed) / 2 if seconds[index] else elapsed
-                    if elapsed > slow_seconds:
+                    earlier = seconds[index]
+                    seconds[index] = (earlier + elapsed) / 2 if earlier else elapsed
+                    # Two slow runs in a row: one alone may be a pause, such
+                    # as a wait for the GIL, in a task that is really quick.
+                    if elapsed > slow_seconds and earlier > slow_seconds:
                         timings.slow = True
                     finished[index] = 1
                     if release:

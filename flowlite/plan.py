@@ -33,8 +33,8 @@ class Timings:
     """Smoothed seconds per task over earlier runs of a plan, in plan order.
 
     The thread scheduler records them and, once some task took over a
-    millisecond, starts ready tasks with the longest measured remaining path
-    first. Runs of one plan in many threads may update it at once; each
+    millisecond in two runs in a row, starts ready tasks with the longest
+    measured remaining path first. Runs of one plan in many threads may update it at once; each
     entry is replaced whole, so a reader sees an old or a new value.
     """
 
