@@ -353,7 +353,7 @@ class _ThreadCall:
         except BaseException as error:
             self._outcome = (False, error)
             if self._abandoned:
-                # Nobody waits for this call any more, so its failure is logged.
+                # The caller no longer waits for this call, so its failure is logged.
                 logger.error("%s raised %r after its caller stopped waiting for it", name, error)
         finally:
             self._done.set()

@@ -215,7 +215,7 @@ class Execution:
 
     def _configure_release(self, targets: Collection[str] | None) -> None:
         # With targets, an intermediate value is dropped once every task that
-        # reads it has finished, so a long chain holds about two values.
+        # reads it has finished, so a long chain keeps about two values.
         self.remaining_reads: dict[str, int] | None = None
         if targets is None:
             return
@@ -382,7 +382,7 @@ class Execution:
         """Return the final state, or raise the run's failures or its cancellation."""
         if self.cancelled:
             # A cancellation explains failures that it caused, such as a
-            # retry cut short, so it is what the caller sees. It is raised
+            # retry cut short, so the caller receives it. It is raised
             # even when every task finished, because a task may have returned
             # early on noticing cancelled().
             not_run = [item.name for index, item in enumerate(self.plan._tasks) if not self.finished[index]]

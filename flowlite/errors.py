@@ -202,7 +202,7 @@ def _restore_timeout(message: str, task: str, timeout: float, attempt: int) -> T
 class RunCancelled(FlowliteError):
     """A run stopped through its `CancelToken` before every task had run.
 
-    `state` holds the initial state and every output produced before the
+    `state` contains the initial state and every output produced before the
     cancellation; `not_run` names the tasks that never started, in plan order.
     """
 
@@ -273,7 +273,7 @@ class OutputError(FlowliteError, ValueError):
 class RunFailed(ExceptionGroup[Exception], FlowliteError):
     """One or more task failures of a run with `keep_going=True`.
 
-    `exceptions` holds the tasks' own exception objects. `state` is the state
+    `exceptions` contains the tasks' own exception objects. `state` is the state
     with every output that was produced, `failures` maps each failed task's
     name to its exception, and `skipped` names the tasks that did not run
     because an input was missing, in plan order.

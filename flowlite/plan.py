@@ -52,7 +52,7 @@ class Plan:
     `stages` groups the tasks by the length of their longest chain of
     producers (registration order inside a stage), `tasks` is one
     topological order, and `external_inputs` the keys the initial state must
-    provide. A plan holds no run state, so many threads may run it at once.
+    provide. A plan stores no run state, so many threads may run it at once.
     """
 
     __slots__ = (

@@ -18,7 +18,7 @@ TaskStatus = Literal["running", "ok", "failed", "skipped"]
 @final
 @dataclass(slots=True)
 class TaskRecord:
-    """What a `RunReport` knows about one task of the run.
+    """The record that a `RunReport` keeps for one task of the run.
 
     Times are wall-clock seconds (`time.time()`); `start` and `end` are None
     for a skipped task. `worker` is the thread, or process and thread, that

@@ -53,7 +53,7 @@ def stream(
 ) -> Iterator[State]:
     """Run like `run()`, yielding the state after each stage of the plan.
 
-    The k-th state holds the initial state and the outputs of stages 0 to k,
+    The k-th state contains the initial state and the outputs of stages 0 to k,
     also when later tasks have already finished. While the consumer holds a
     state, pool threads go on with ready tasks but the calling thread runs
     none, and with a caller's `executor` no new task is submitted. Closing

@@ -69,7 +69,7 @@ class State(Mapping[str, Any]):
 
     @classmethod
     def _from_owned(cls, entries: dict[str, Any]) -> State:
-        # Wrap a dict that nobody else holds, without copying or checking keys.
+        # Wrap a dict that no other object references, without copying or checking keys.
         state = cls.__new__(cls)
         state._attach(_Log(entries), len(entries))
         return state
